@@ -1,0 +1,293 @@
+// The client-facing gRPC service (proto/sluice/v1/sluice.proto): a thin adapter that turns messages into
+// calls on the broker's core (ReplicaManager, TopicCreator, MetadataView) and back. No broker logic
+// lives here, so the Kafka wire-protocol adapter can serve the same core.
+import * as grpc from '@grpc/grpc-js';
+import type { MetadataView } from '@sluice/coordinator';
+import {
+  type CreateTopicsRequest__Output,
+  type CreateTopicsResponse,
+  ErrorCode,
+  errorInfo,
+  type FetchRequest__Output,
+  type FetchResponse,
+  isInternalTopic,
+  KafkaError,
+  type ListOffsetsRequest__Output,
+  type ListOffsetsResponse,
+  type MetadataRequest__Output,
+  type MetadataResponse,
+  type PartitionMetadata,
+  type ProduceRequest__Output,
+  type ProduceResponse,
+  type SluiceHandlers,
+  sluiceProto,
+  type TopicMetadata,
+  validateTopicName,
+} from '@sluice/protocol';
+import type { Logger } from 'pino';
+import type { TopicCreator } from '../../admin/topic-creator.ts';
+import type { BrokerConfig } from '../../config/index.ts';
+import type { FetchPartitionResult, ReplicaManager } from '../../replication/replica-manager.ts';
+
+export interface GrpcApiContext {
+  brokerId: number;
+  clusterId: string;
+  config: BrokerConfig;
+  metadata: MetadataView;
+  replicaManager: ReplicaManager;
+  topicCreator: TopicCreator;
+  logger: Logger;
+}
+
+/** The listener name whose endpoint Metadata answers advertise to gRPC clients. */
+export const GRPC_LISTENER = 'GRPC';
+
+type UnaryHandler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>;
+
+function unary<Req, Res>(
+  logger: Logger,
+  name: string,
+  handler: UnaryHandler<Req, Res>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    handler(call).then(
+      (response) => callback(null, response),
+      (err: unknown) => {
+        logger.error({ err, rpc: name }, 'request failed');
+        const message = err instanceof Error ? err.message : String(err);
+        callback({ code: grpc.status.INTERNAL, details: message }, null);
+      },
+    );
+  };
+}
+
+export function createGrpcHandlers(context: GrpcApiContext): SluiceHandlers {
+  const { logger } = context;
+  return {
+    CreateTopics: unary(logger, 'CreateTopics', (call) => createTopics(context, call.request)),
+    Metadata: unary(logger, 'Metadata', (call) => metadata(context, call.request)),
+    Produce: unary(logger, 'Produce', (call) => produce(context, call.request)),
+    Fetch: unary(logger, 'Fetch', (call) => {
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      return fetch(context, call.request, abort.signal);
+    }),
+    ListOffsets: unary(logger, 'ListOffsets', (call) => listOffsets(context, call.request)),
+  };
+}
+
+export async function startGrpcServer(
+  context: GrpcApiContext,
+  host: string,
+  port: number,
+): Promise<{ server: grpc.Server; port: number }> {
+  const maxBytes = context.config.socketRequestMaxBytes;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxBytes,
+    'grpc.max_send_message_length': maxBytes,
+  });
+  server.addService(sluiceProto().sluice.v1.Sluice.service, createGrpcHandlers(context));
+  const boundPort = await new Promise<number>((resolve, reject) => {
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) reject(new Error(`Cannot listen on ${address}: ${err.message}`));
+      else resolve(bound);
+    });
+  });
+  return { server, port: boundPort };
+}
+
+async function createTopics(
+  context: GrpcApiContext,
+  request: CreateTopicsRequest__Output,
+): Promise<CreateTopicsResponse> {
+  const results = await context.topicCreator.createTopics(
+    request.topics.map((t) => ({
+      name: t.name,
+      numPartitions: t.num_partitions === 0 ? -1 : t.num_partitions,
+      replicationFactor: t.replication_factor === 0 ? -1 : t.replication_factor,
+      assignments: new Map(t.assignments.map((a) => [a.partition_index, a.broker_ids])),
+      configs: t.configs,
+    })),
+    { validateOnly: request.validate_only, timeoutMs: request.timeout_ms },
+  );
+  return {
+    topics: results.map((r) => ({
+      name: r.name,
+      error_code: r.errorCode,
+      error_message: r.errorMessage,
+      num_partitions: r.numPartitions,
+      replication_factor: r.replicationFactor,
+    })),
+  };
+}
+
+async function metadata(
+  context: GrpcApiContext,
+  request: MetadataRequest__Output,
+): Promise<MetadataResponse> {
+  const view = context.metadata;
+  const brokers = [...view.brokers.values()].flatMap((b) => {
+    const endpoint = b.endpoints.find((e) => e.listenerName === GRPC_LISTENER);
+    return endpoint ? [{ node_id: b.id, host: endpoint.host, port: endpoint.port, rack: b.rack ?? '' }] : [];
+  });
+  const names =
+    request.all_topics || request.topics.length === 0 ? [...view.topics.keys()].sort() : request.topics;
+  const topics: TopicMetadata[] = [];
+  for (const name of names) {
+    const topic = view.topics.get(name);
+    if (topic) {
+      const partitions: PartitionMetadata[] = [...topic.partitions.values()]
+        .sort((a, b) => a.partition - b.partition)
+        .map((p) => {
+          const leaderAlive = p.leader >= 0 && view.brokers.has(p.leader);
+          return {
+            error_code: leaderAlive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
+            partition_index: p.partition,
+            leader_id: leaderAlive ? p.leader : -1,
+            leader_epoch: p.leaderEpoch,
+            replica_nodes: p.replicas,
+            isr_nodes: p.isr,
+            offline_replicas: p.replicas.filter((r) => !view.brokers.has(r)),
+          };
+        });
+      topics.push({ error_code: ErrorCode.NONE, name, is_internal: isInternalTopic(name), partitions });
+      continue;
+    }
+    topics.push(await unknownTopic(context, name, request.allow_auto_topic_creation));
+  }
+  return { brokers, cluster_id: context.clusterId, controller_id: view.controllerId, topics };
+}
+
+async function unknownTopic(
+  context: GrpcApiContext,
+  name: string,
+  allowAutoCreation: boolean,
+): Promise<TopicMetadata> {
+  const answer = (code: number, message: string): TopicMetadata => ({
+    error_code: code,
+    name,
+    is_internal: false,
+    partitions: [],
+    error_message: message,
+  });
+  try {
+    validateTopicName(name);
+  } catch (err) {
+    if (err instanceof KafkaError) return answer(err.code, err.message);
+    throw err;
+  }
+  if (!allowAutoCreation || !context.config.autoCreateTopicsEnable) {
+    return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unknown topic ${name}`);
+  }
+  try {
+    await context.topicCreator.autoCreate(name);
+  } catch (err) {
+    if (err instanceof KafkaError) return answer(err.code, err.message);
+    throw err;
+  }
+  // As Kafka: the topic now exists, but its leaders are not known yet; the client asks again.
+  return answer(ErrorCode.LEADER_NOT_AVAILABLE, errorInfo(ErrorCode.LEADER_NOT_AVAILABLE).message);
+}
+
+async function produce(context: GrpcApiContext, request: ProduceRequest__Output): Promise<ProduceResponse> {
+  const responses = await Promise.all(
+    request.topics.map(async (topic) => ({
+      name: topic.name,
+      partitions: await Promise.all(
+        topic.partitions.map(async (p) => {
+          const result = await context.replicaManager.appendRecords(
+            topic.name,
+            p.index,
+            p.records,
+            request.acks,
+          );
+          return {
+            index: p.index,
+            error_code: result.errorCode,
+            error_message: result.errorMessage,
+            base_offset: result.baseOffset,
+            log_append_time_ms: result.logAppendTimeMs,
+            log_start_offset: result.logStartOffset,
+            current_leader: {
+              leader_id: result.currentLeader.leaderId,
+              leader_epoch: result.currentLeader.leaderEpoch,
+            },
+          };
+        }),
+      ),
+    })),
+  );
+  return { responses };
+}
+
+async function fetch(
+  context: GrpcApiContext,
+  request: FetchRequest__Output,
+  signal: AbortSignal,
+): Promise<FetchResponse> {
+  const results = await context.replicaManager.fetch(
+    {
+      maxWaitMs: request.max_wait_ms,
+      minBytes: request.min_bytes,
+      maxBytes: request.max_bytes > 0 ? request.max_bytes : context.config.replicaFetchResponseMaxBytes,
+      partitions: request.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.topic,
+          partition: p.partition,
+          fetchOffset: p.fetch_offset,
+          partitionMaxBytes:
+            p.partition_max_bytes > 0 ? p.partition_max_bytes : context.config.replicaFetchMaxBytes,
+          currentLeaderEpoch: p.current_leader_epoch,
+        })),
+      ),
+    },
+    signal,
+  );
+  const byTopic = new Map<string, FetchPartitionResult[]>();
+  for (const result of results) {
+    const list = byTopic.get(result.topic) ?? [];
+    list.push(result);
+    byTopic.set(result.topic, list);
+  }
+  return {
+    error_code: ErrorCode.NONE,
+    responses: [...byTopic].map(([topic, partitions]) => ({
+      topic,
+      partitions: partitions.map((r) => ({
+        partition_index: r.partition,
+        error_code: r.errorCode,
+        error_message: r.errorMessage,
+        high_watermark: r.highWatermark,
+        log_start_offset: r.logStartOffset,
+        records: r.records,
+        current_leader: { leader_id: r.currentLeader.leaderId, leader_epoch: r.currentLeader.leaderEpoch },
+      })),
+    })),
+  };
+}
+
+async function listOffsets(
+  context: GrpcApiContext,
+  request: ListOffsetsRequest__Output,
+): Promise<ListOffsetsResponse> {
+  const topics = await Promise.all(
+    request.topics.map(async (topic) => ({
+      name: topic.name,
+      partitions: await Promise.all(
+        topic.partitions.map(async (p) => {
+          const result = await context.replicaManager.listOffset(topic.name, p.partition_index, p.timestamp);
+          return {
+            partition_index: p.partition_index,
+            error_code: result.errorCode,
+            error_message: result.errorMessage,
+            timestamp: result.timestamp,
+            offset: result.offset,
+            leader_epoch: result.leaderEpoch,
+          };
+        }),
+      ),
+    })),
+  );
+  return { topics };
+}

@@ -1,0 +1,153 @@
+// `sluice console-consumer`: Kafka's kafka-console-consumer.sh. Prints each record's value on a line
+// (with key, partition, offset, timestamp on request) and, on exit, "Processed a total of N messages"
+// on stderr as Kafka does.
+import type { PartitionConsumer } from '../partition-consumer.ts';
+import { type FlagSpec, formatHelp, intFlag, keyValues, parseFlags, UsageError } from './args.ts';
+import { connectFromFlags } from './connect.ts';
+import type { CommandIO } from './io.ts';
+
+const SPECS: FlagSpec[] = [
+  {
+    name: 'bootstrap-server',
+    value: '<String: server to connect to>',
+    description: 'A broker to connect to (host:port of its GRPC listener).',
+  },
+  { name: 'topic', value: '<String: topic>', description: 'The topic to consume from.' },
+  {
+    name: 'from-beginning',
+    description: 'Start with the earliest message present in the log rather than the latest.',
+  },
+  {
+    name: 'partition',
+    value: '<Integer: partition>',
+    description: 'Consume only this partition (all partitions otherwise).',
+  },
+  {
+    name: 'offset',
+    value: '<String: consume offset>',
+    description: 'earliest, latest or an offset; needs --partition.',
+    default: 'latest',
+  },
+  {
+    name: 'max-messages',
+    value: '<Integer: num_messages>',
+    description: 'Exit after consuming this many messages.',
+  },
+  {
+    name: 'timeout-ms',
+    value: '<Integer: timeout_ms>',
+    description: 'Exit if no message is available for this long.',
+  },
+  {
+    name: 'property',
+    value: '<String: prop>',
+    description:
+      'print.key, print.partition, print.offset, print.timestamp, print.value (true|false), key.separator.',
+    repeatable: true,
+  },
+  { name: 'help', description: 'Print usage information.' },
+  { name: 'verbose', description: 'Print stack traces on errors.' },
+];
+
+export const CONSOLE_CONSUMER_HELP = formatHelp(
+  'Consumes records from a topic and prints them on standard output.',
+  SPECS,
+);
+
+export async function consoleConsumerCommand(args: readonly string[], io: CommandIO): Promise<number> {
+  const flags = parseFlags(args, SPECS);
+  if (flags.has('help')) {
+    io.out(CONSOLE_CONSUMER_HELP);
+    return 0;
+  }
+  const topic = flags.get('topic');
+  if (topic === undefined) throw new UsageError('Missing required argument --topic');
+  const partitionFlag = intFlag(flags, 'partition');
+  const maxMessages = intFlag(flags, 'max-messages');
+  const timeoutMs = intFlag(flags, 'timeout-ms');
+  const offsetFlag = flags.has('offset') ? flags.get('offset') : undefined;
+  if (offsetFlag !== undefined && partitionFlag === undefined) {
+    throw new UsageError('The partition is required when offset is specified.');
+  }
+  if (offsetFlag !== undefined && flags.has('from-beginning')) {
+    throw new UsageError("Options --from-beginning and --offset can't be used together");
+  }
+  let from: 'oldest' | 'newest' | number = flags.has('from-beginning') ? 'oldest' : 'newest';
+  if (offsetFlag === 'earliest') from = 'oldest';
+  else if (offsetFlag !== undefined && offsetFlag !== 'latest') {
+    const offset = Number(offsetFlag);
+    if (!Number.isInteger(offset) || offset < 0) throw new UsageError(`Invalid --offset '${offsetFlag}'`);
+    from = offset;
+  }
+  const props = keyValues(flags, 'property');
+  const printKey = props['print.key'] === 'true';
+  const printValue = props['print.value'] !== 'false';
+  const printPartition = props['print.partition'] === 'true';
+  const printOffset = props['print.offset'] === 'true';
+  const printTimestamp = props['print.timestamp'] === 'true';
+  const separator = props['key.separator'] ?? '\t';
+
+  const client = connectFromFlags(flags, { allowZookeeper: false });
+  let processed = 0;
+  const consumers: PartitionConsumer[] = [];
+  const stop = () => {
+    for (const c of consumers) c.close();
+  };
+  let idleTimer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const resetIdle = () => {
+    if (timeoutMs === undefined) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, timeoutMs);
+  };
+  io.signal.addEventListener('abort', stop, { once: true });
+  try {
+    const info = await client.admin({ timeoutMs: 15_000 }).describeTopics([topic]);
+    const partitions =
+      partitionFlag !== undefined ? [partitionFlag] : (info[0]?.partitions.map((p) => p.partition) ?? []);
+    for (const partition of partitions) {
+      consumers.push(
+        client.consumer({
+          topic,
+          partition,
+          from,
+          autoOffsetReset: from === 'oldest' ? 'earliest' : 'latest',
+        }),
+      );
+    }
+    if (io.signal.aborted) stop();
+    resetIdle();
+    await Promise.all(
+      consumers.map(async (consumer) => {
+        for await (const batch of consumer.batches()) {
+          for (const record of batch) {
+            if (maxMessages !== undefined && processed >= maxMessages) break;
+            const fields: string[] = [];
+            if (printTimestamp) fields.push(`CreateTime:${record.timestamp}`);
+            if (printPartition) fields.push(`Partition:${record.partition}`);
+            if (printOffset) fields.push(`Offset:${record.offset}`);
+            if (printKey) fields.push(record.key === null ? 'null' : record.key.toString('utf8'));
+            if (printValue) fields.push(record.value === null ? 'null' : record.value.toString('utf8'));
+            io.out(`${fields.join(separator)}\n`);
+            processed++;
+          }
+          resetIdle();
+          if (maxMessages !== undefined && processed >= maxMessages) stop();
+        }
+      }),
+    );
+    if (timedOut)
+      io.err(
+        `[${new Date().toISOString()}] ERROR Error processing message, terminating consumer process: TimeoutException\n`,
+      );
+  } finally {
+    clearTimeout(idleTimer);
+    io.signal.removeEventListener('abort', stop);
+    io.err(`Processed a total of ${processed} messages\n`);
+    await client.close();
+  }
+  return 0;
+}

@@ -1,0 +1,200 @@
+// A consumer of one partition (Kafka's assign() without a group): starts at the oldest or newest offset
+// or a given one, long-polls the leader, and yields records in offset order through `for await`.
+// Only records below the high watermark are ever returned by the broker.
+import {
+  batchesIn,
+  decodeRecords,
+  EARLIEST_TIMESTAMP,
+  ErrorCode,
+  KafkaError,
+  LATEST_TIMESTAMP,
+} from '@sluice/protocol';
+import type { ConnectionPool } from './connection-pool.ts';
+import { ClientClosedError, InvalidClientConfigError, isRetriable } from './errors.ts';
+import type { ClusterMetadata } from './metadata.ts';
+import { delay } from './retry.ts';
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Array<{ key: string; value: Buffer | null }>;
+}
+
+export type StartOffset = 'oldest' | 'newest' | number;
+
+export interface PartitionConsumerOptions {
+  topic: string;
+  partition: number;
+  /** Where to start: 'oldest' (earliest), 'newest' (latest: only new records), or an offset. */
+  from?: StartOffset;
+  /** auto.offset.reset, when the position falls outside the log: 'earliest', 'latest' or 'none' (throw). */
+  autoOffsetReset?: 'earliest' | 'latest' | 'none';
+  /** fetch.max.wait.ms */
+  maxWaitMs?: number;
+  /** fetch.min.bytes */
+  minBytes?: number;
+  /** max.partition.fetch.bytes */
+  maxPartitionFetchBytes?: number;
+  requestTimeoutMs?: number;
+  retryBackoffMs?: number;
+}
+
+export const CONSUMER_DEFAULTS = {
+  autoOffsetReset: 'latest' as const,
+  maxWaitMs: 500,
+  minBytes: 1,
+  maxPartitionFetchBytes: 1_048_576,
+  requestTimeoutMs: 30_000,
+  retryBackoffMs: 100,
+};
+
+export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly #pool: ConnectionPool;
+  readonly #metadata: ClusterMetadata;
+  readonly #options: Required<Omit<PartitionConsumerOptions, 'from'>> & { from: StartOffset };
+  readonly #abort = new AbortController();
+  #position: number | undefined;
+  #closed = false;
+
+  constructor(pool: ConnectionPool, metadata: ClusterMetadata, options: PartitionConsumerOptions) {
+    this.#pool = pool;
+    this.#metadata = metadata;
+    this.topic = options.topic;
+    this.partition = options.partition;
+    const from = options.from ?? 'newest';
+    if (typeof from === 'number' && (!Number.isInteger(from) || from < 0)) {
+      throw new InvalidClientConfigError(`Start offset must be a non-negative integer, got ${from}`);
+    }
+    this.#options = {
+      ...CONSUMER_DEFAULTS,
+      ...options,
+      from,
+    } as Required<Omit<PartitionConsumerOptions, 'from'>> & { from: StartOffset };
+  }
+
+  /** The offset of the next record to be returned (undefined before the first fetch resolves it). */
+  get position(): number | undefined {
+    return this.#position;
+  }
+
+  /** Moves the position; the next fetch reads from there. */
+  seek(offset: number): void {
+    this.#position = offset;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ConsumedRecord> {
+    return this.records()[Symbol.asyncIterator]();
+  }
+
+  /** Records one at a time, until close(). */
+  async *records(): AsyncGenerator<ConsumedRecord> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /** Records as the broker returned them, a fetch at a time (empty fetches are skipped). */
+  async *batches(): AsyncGenerator<ConsumedRecord[]> {
+    while (!this.#closed) {
+      const records = await this.#fetchOnce();
+      if (records.length > 0) yield records;
+    }
+  }
+
+  async #fetchOnce(): Promise<ConsumedRecord[]> {
+    try {
+      if (this.#position === undefined) this.#position = await this.#resolveStart(this.#options.from);
+      const { address, leaderEpoch } = await this.#metadata.leaderAddress(this.topic, this.partition);
+      const response = await this.#pool.call(
+        address,
+        'Fetch',
+        {
+          replica_id: -1,
+          max_wait_ms: this.#options.maxWaitMs,
+          min_bytes: this.#options.minBytes,
+          max_bytes: this.#options.maxPartitionFetchBytes,
+          topics: [
+            {
+              topic: this.topic,
+              partitions: [
+                {
+                  partition: this.partition,
+                  current_leader_epoch: leaderEpoch,
+                  fetch_offset: this.#position,
+                  partition_max_bytes: this.#options.maxPartitionFetchBytes,
+                },
+              ],
+            },
+          ],
+        },
+        this.#options.requestTimeoutMs + this.#options.maxWaitMs,
+        this.#abort.signal,
+      );
+      const data = response.responses[0]?.partitions[0];
+      if (!data) return [];
+      if (data.error_code !== ErrorCode.NONE)
+        throw new KafkaError(data.error_code, data.error_message || undefined);
+      return this.#decode(data.records);
+    } catch (err) {
+      if (this.#closed) return [];
+      if (KafkaError.is(err, ErrorCode.OFFSET_OUT_OF_RANGE)) {
+        const reset = this.#options.autoOffsetReset;
+        if (reset === 'none') throw err;
+        this.#position = await this.#resolveStart(reset === 'earliest' ? 'oldest' : 'newest');
+        return [];
+      }
+      if (!isRetriable(err) && !KafkaError.is(err, ErrorCode.FENCED_LEADER_EPOCH)) throw err;
+      this.#metadata.invalidate(this.topic);
+      await delay(this.#options.retryBackoffMs, this.#abort.signal);
+      return [];
+    }
+  }
+
+  #decode(records: Buffer): ConsumedRecord[] {
+    const out: ConsumedRecord[] = [];
+    const position = this.#position ?? 0;
+    let next = position;
+    for (const { position: at, header } of batchesIn(records)) {
+      for (const record of decodeRecords(records, at)) {
+        // A batch may start before the position asked for: skip what was already returned.
+        if (record.offset < position) continue;
+        out.push({ topic: this.topic, partition: this.partition, ...record });
+      }
+      next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
+    }
+    this.#position = next;
+    return out;
+  }
+
+  async #resolveStart(from: StartOffset): Promise<number> {
+    if (typeof from === 'number') return from;
+    const timestamp = from === 'oldest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP;
+    const { address } = await this.#metadata.leaderAddress(this.topic, this.partition);
+    const response = await this.#pool.call(
+      address,
+      'ListOffsets',
+      {
+        replica_id: -1,
+        topics: [{ name: this.topic, partitions: [{ partition_index: this.partition, timestamp }] }],
+      },
+      this.#options.requestTimeoutMs,
+      this.#abort.signal,
+    );
+    const result = response.topics[0]?.partitions[0];
+    if (!result) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'Empty ListOffsets response');
+    if (result.error_code !== ErrorCode.NONE)
+      throw new KafkaError(result.error_code, result.error_message || undefined);
+    return result.offset;
+  }
+
+  /** Stops the iteration: a long-poll in flight is cancelled. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort(new ClientClosedError('consumer'));
+  }
+}
