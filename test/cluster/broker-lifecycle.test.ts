@@ -2,7 +2,7 @@
 // duplicate id refused, configuration errors as one line, and a crashed broker leaving /brokers/ids
 // within the ZooKeeper session timeout.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -112,16 +112,39 @@ describe('broker lifecycle', () => {
     await tolerant.stop();
   });
 
-  it('accepts --override on the command line', async () => {
+  it('applies --override over the file, and reports a bad override like a bad file value', async () => {
     const props = join(dir, 'override.properties');
-    await writeFile(props, `zookeeper.connect=${zookeeper.connectString}\nnum.partitions=abc\n`);
-    // The override fixes the bad value; --override with a bad value is reported like the file's.
-    const result = spawnSync(
+    await writeFile(
+      props,
+      `zookeeper.connect=${zookeeper.connectString}\nbroker.id=21\nnum.partitions=abc\nlisteners=GRPC://127.0.0.1:0\nlog.dirs=${join(dir, 'override-logs')}\n`,
+    );
+    const bad = spawnSync(
       process.execPath,
       [SLUICE_BIN, 'server-start', props, '--override', 'num.partitions=x2'],
-      { encoding: 'utf8', timeout: 30_000 },
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
     );
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, /x2.*num\.partitions|num\.partitions.*x2/);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /x2.*num\.partitions|num\.partitions.*x2/);
+
+    const child = spawn(
+      process.execPath,
+      [SLUICE_BIN, 'server-start', props, '--override', 'num.partitions=2'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(async () => (await zk.exists('/brokers/ids/21')) !== null, {
+        timeoutMs: 30_000,
+        message: 'the broker started with the override registers',
+      });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
   });
 });

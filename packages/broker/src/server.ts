@@ -14,7 +14,7 @@ import {
 } from '@sluice/coordinator';
 import type { Logger } from 'pino';
 import { TopicCreator } from './admin/topic-creator.ts';
-import { GRPC_LISTENER, startGrpcServer } from './api/grpc/grpc-server.ts';
+import { startGrpcServer } from './api/grpc/grpc-server.ts';
 import { type BrokerConfig, effectiveTopicConfig } from './config/index.ts';
 import { LogManager } from './log/index.ts';
 import { readMetaProperties, storedBrokerId, writeMetaProperties } from './meta-properties.ts';
@@ -98,12 +98,14 @@ export class Broker {
       config,
       logger: this.#rootLogger.child({ brokerId: this.#brokerId, component: 'admin' }),
     });
-    const grpcListener = config.listeners.find((l) => l.name === GRPC_LISTENER);
-    if (!grpcListener) throw new BrokerStartupError(`listeners must include a ${GRPC_LISTENER}:// listener`);
+    const grpcListener = config.listeners.find((l) => l.protocol === 'GRPC');
+    if (!grpcListener)
+      throw new BrokerStartupError('listeners must include a listener of protocol GRPC, e.g. GRPC://:9092');
     const { server, port } = await startGrpcServer(
       {
         brokerId: this.#brokerId,
         clusterId: this.#clusterId,
+        listenerName: grpcListener.name,
         config,
         metadata,
         replicaManager,
@@ -120,7 +122,7 @@ export class Broker {
       listenerName: l.name,
       host: l.host === '' ? '127.0.0.1' : l.host,
       // Port 0 asks for any free port: advertise the one bound.
-      port: l.name === GRPC_LISTENER && l.port === 0 ? port : l.port,
+      port: l.name === grpcListener.name && l.port === 0 ? port : l.port,
     }));
     await this.#register(this.#zk);
     this.#logger.info({ endpoints: this.#endpoints }, 'broker started');

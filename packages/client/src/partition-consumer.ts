@@ -106,9 +106,13 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
   }
 
   async #fetchOnce(): Promise<ConsumedRecord[]> {
+    // A topic that metadata does not know is a mistake to report, not to wait out (the producer is the
+    // one that may create topics); once fetching, the same error means a moving leader and is retried.
+    let stage: 'metadata' | 'fetch' = 'metadata';
     try {
       if (this.#position === undefined) this.#position = await this.#resolveStart(this.#options.from);
       const { address, leaderEpoch } = await this.#metadata.leaderAddress(this.topic, this.partition);
+      stage = 'fetch';
       const response = await this.#pool.call(
         address,
         'Fetch',
@@ -141,6 +145,7 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
       return this.#decode(data.records);
     } catch (err) {
       if (this.#closed) return [];
+      if (stage === 'metadata' && KafkaError.is(err, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)) throw err;
       if (KafkaError.is(err, ErrorCode.OFFSET_OUT_OF_RANGE)) {
         const reset = this.#options.autoOffsetReset;
         if (reset === 'none') throw err;

@@ -32,15 +32,14 @@ import type { FetchPartitionResult, ReplicaManager } from '../../replication/rep
 export interface GrpcApiContext {
   brokerId: number;
   clusterId: string;
+  /** The listener this service is bound to: Metadata answers advertise every broker's endpoint on it. */
+  listenerName: string;
   config: BrokerConfig;
   metadata: MetadataView;
   replicaManager: ReplicaManager;
   topicCreator: TopicCreator;
   logger: Logger;
 }
-
-/** The listener name whose endpoint Metadata answers advertise to gRPC clients. */
-export const GRPC_LISTENER = 'GRPC';
 
 type UnaryHandler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>;
 
@@ -128,7 +127,7 @@ async function metadata(
 ): Promise<MetadataResponse> {
   const view = context.metadata;
   const brokers = [...view.brokers.values()].flatMap((b) => {
-    const endpoint = b.endpoints.find((e) => e.listenerName === GRPC_LISTENER);
+    const endpoint = b.endpoints.find((e) => e.listenerName === context.listenerName);
     return endpoint ? [{ node_id: b.id, host: endpoint.host, port: endpoint.port, rack: b.rack ?? '' }] : [];
   });
   const names =
