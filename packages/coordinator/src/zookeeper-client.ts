@@ -13,6 +13,8 @@ export interface ZnodeStat {
   numChildren: number;
   ctimeMs: number;
   mtimeMs: number;
+  /** The zxid of the creation, in decimal: tells two incarnations of one path apart (Kafka's broker epoch). */
+  czxid: string;
 }
 
 export type MultiOp =
@@ -34,12 +36,18 @@ export const ZooKeeperCode = {
 
 export class ZooKeeperError extends Error {
   readonly code: number;
+  /** ZooKeeper's name of the code, e.g. BAD_VERSION. */
+  readonly codeName: string;
   readonly path: string | undefined;
-  constructor(code: number, name: string, path?: string) {
+  /** For a failed multi: the index of the operation that failed. */
+  readonly opIndex: number | undefined;
+  constructor(code: number, name: string, path?: string, opIndex?: number) {
     super(path === undefined ? `ZooKeeper ${name}` : `ZooKeeper ${name} at ${path}`);
     this.name = 'ZooKeeperError';
     this.code = code;
+    this.codeName = name;
     this.path = path;
+    this.opIndex = opIndex;
   }
   static is(err: unknown, code: number): boolean {
     return err instanceof ZooKeeperError && err.code === code;
@@ -65,8 +73,9 @@ const MODES: Record<CreateMode, number> = {
 // Sluice, like Kafka without zookeeper.set.acl, writes world-accessible znodes.
 const OPEN_ACL = (zookeeper.ACL as unknown as { OPEN_ACL_UNSAFE: zookeeper.ACL[] }).OPEN_ACL_UNSAFE;
 
-function toError(err: unknown, path?: string): Error {
-  if (err instanceof zookeeper.Exception) return new ZooKeeperError(err.getCode(), err.getName(), path);
+function toError(err: unknown, path?: string, opIndex?: number): Error {
+  if (err instanceof zookeeper.Exception)
+    return new ZooKeeperError(err.getCode(), err.getName(), path, opIndex);
   return err instanceof Error ? err : new Error(String(err));
 }
 
@@ -77,6 +86,7 @@ function toStat(stat: zookeeper.Stat): ZnodeStat {
     numChildren: stat.numChildren,
     ctimeMs: Number(stat.ctime.readBigInt64BE(0)),
     mtimeMs: Number(stat.mtime.readBigInt64BE(0)),
+    czxid: stat.czxid.readBigInt64BE(0).toString(),
   };
 }
 
@@ -90,6 +100,8 @@ export class ZooKeeperClient extends EventEmitter {
   #client: zookeeper.Client;
   #closed = false;
   #expired = false;
+  /** Fails the requests still waiting for an answer; node-zookeeper-client never answers those once the session is gone. */
+  readonly #inFlight = new Set<(err: Error) => void>();
 
   private constructor(options: ZooKeeperClientOptions) {
     super();
@@ -104,6 +116,7 @@ export class ZooKeeperClient extends EventEmitter {
       else if (state === zookeeper.State.DISCONNECTED) this.emit('disconnected');
       else if (state === zookeeper.State.EXPIRED) {
         this.#expired = true;
+        this.#abortInFlight(new ZooKeeperError(ZooKeeperCode.SESSION_EXPIRED, 'SESSION_EXPIRED'));
         this.emit('expired');
       }
     });
@@ -139,7 +152,7 @@ export class ZooKeeperClient extends EventEmitter {
   }
 
   async create(path: string, data: Buffer | null, mode: CreateMode = 'persistent'): Promise<string> {
-    return new Promise((resolve, reject) => {
+    return this.#track((resolve, reject) => {
       this.#client.create(path, data ?? Buffer.alloc(0), OPEN_ACL, MODES[mode], (err, created) => {
         if (err) reject(toError(err, path));
         else resolve(created);
@@ -165,7 +178,7 @@ export class ZooKeeperClient extends EventEmitter {
   async getData(path: string, watch?: () => void): Promise<{ data: Buffer; stat: ZnodeStat } | null> {
     return this.#retryRead(
       () =>
-        new Promise((resolve, reject) => {
+        this.#track((resolve, reject) => {
           const callback = (err: unknown, data: Buffer, stat: zookeeper.Stat) => {
             if (err) {
               const error = toError(err, path);
@@ -183,7 +196,7 @@ export class ZooKeeperClient extends EventEmitter {
   async getChildren(path: string, watch?: () => void): Promise<string[] | null> {
     return this.#retryRead(
       () =>
-        new Promise((resolve, reject) => {
+        this.#track((resolve, reject) => {
           const callback = (err: unknown, children: string[]) => {
             if (err) {
               const error = toError(err, path);
@@ -201,7 +214,7 @@ export class ZooKeeperClient extends EventEmitter {
   async exists(path: string, watch?: () => void): Promise<ZnodeStat | null> {
     return this.#retryRead(
       () =>
-        new Promise((resolve, reject) => {
+        this.#track((resolve, reject) => {
           const callback = (err: unknown, stat: zookeeper.Stat | null) => {
             if (err) reject(toError(err, path));
             else resolve(stat ? toStat(stat) : null);
@@ -214,7 +227,7 @@ export class ZooKeeperClient extends EventEmitter {
 
   /** Sets data when the znode's version is `expectedVersion` (-1: any); BAD_VERSION otherwise. */
   async setData(path: string, data: Buffer, expectedVersion = -1): Promise<ZnodeStat> {
-    return new Promise((resolve, reject) => {
+    return this.#track((resolve, reject) => {
       this.#client.setData(path, data, expectedVersion, (err, stat) => {
         if (err) reject(toError(err, path));
         else resolve(toStat(stat));
@@ -223,7 +236,7 @@ export class ZooKeeperClient extends EventEmitter {
   }
 
   async remove(path: string, expectedVersion = -1): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return this.#track((resolve, reject) => {
       this.#client.remove(path, expectedVersion, (err) => {
         if (err) reject(toError(err, path));
         else resolve();
@@ -262,13 +275,13 @@ export class ZooKeeperClient extends EventEmitter {
           break;
       }
     }
-    return new Promise((resolve, reject) => {
+    return this.#track((resolve, reject) => {
       transaction.commit((err, results: Array<{ type: number; err?: number }> | undefined) => {
         if (err) {
           // The library reports which op failed in results; name its path.
           const failedIndex =
             results?.findIndex((r) => r.err !== undefined && r.err !== 0 && r.err !== -2) ?? -1;
-          reject(toError(err, ops[failedIndex]?.path));
+          reject(toError(err, ops[failedIndex]?.path, failedIndex >= 0 ? failedIndex : undefined));
         } else resolve();
       });
     });
@@ -277,7 +290,40 @@ export class ZooKeeperClient extends EventEmitter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#abortInFlight(new ZooKeeperError(ZooKeeperCode.CONNECTION_LOSS, 'CONNECTION_LOSS (client closed)'));
     this.#client.close();
+  }
+
+  /** A request that fails at once on a closed or expired session, and when the session ends before its answer. */
+  #track<T>(executor: (resolve: (value: T) => void, reject: (err: unknown) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#expired) {
+        reject(new ZooKeeperError(ZooKeeperCode.SESSION_EXPIRED, 'SESSION_EXPIRED'));
+        return;
+      }
+      if (this.#closed) {
+        reject(new ZooKeeperError(ZooKeeperCode.CONNECTION_LOSS, 'CONNECTION_LOSS (client closed)'));
+        return;
+      }
+      const abort = (err: Error): void => reject(err);
+      this.#inFlight.add(abort);
+      executor(
+        (value) => {
+          this.#inFlight.delete(abort);
+          resolve(value);
+        },
+        (err) => {
+          this.#inFlight.delete(abort);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  #abortInFlight(err: Error): void {
+    const aborts = [...this.#inFlight];
+    this.#inFlight.clear();
+    for (const abort of aborts) abort(err);
   }
 
   async #retryRead<T>(read: () => Promise<T>): Promise<T> {
@@ -296,11 +342,12 @@ export class ZooKeeperClient extends EventEmitter {
   async #whenConnected(timeoutMs: number): Promise<void> {
     if (this.#client.getState() === zookeeper.State.SYNC_CONNECTED) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        this.off('connected', done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, timeoutMs);
       this.once('connected', done);
     });
   }

@@ -1,6 +1,11 @@
 // CRC-32C (Castagnoli), the checksum of Kafka's RecordBatch v2. Every produced batch is checked once
 // by the broker and once by each consumer, so this runs over every byte that flows through the system:
 // slicing-by-8 consumes eight bytes per step with eight table look-ups instead of one step per byte.
+// Where the native CRC-32C of @node-rs/crc32 (SSE4.2, prebuilt in the npm package) loads, inputs past
+// a few hundred bytes go to it: about 3 GB/s against 0.6 GB/s here, and CRC checking is what bounds
+// the broker's append and recovery speed. Small inputs stay in JavaScript, where a native call costs
+// more than it saves.
+import { createRequire } from 'node:module';
 
 /** Reflected form of the Castagnoli polynomial 0x1EDC6F41. */
 const POLYNOMIAL_REFLECTED = 0x82f63b78;
@@ -30,6 +35,28 @@ function buildTables(): Int32Array {
   return tables;
 }
 
+type NativeCrc32c = (input: Uint8Array, initialState?: number) => number;
+
+/** Below this many bytes the JavaScript loop beats the cost of a native call. */
+const NATIVE_MIN_BYTES = 256;
+
+function loadNative(): NativeCrc32c | null {
+  if (process.env.SLUICE_CRC32C === 'portable') return null;
+  try {
+    const native = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c?: NativeCrc32c };
+    const crc = native.crc32c;
+    // Check it against the standard test vector before trusting it with every batch.
+    return typeof crc === 'function' && crc(Buffer.from('123456789')) === 0xe3069283 ? crc : null;
+  } catch {
+    return null;
+  }
+}
+
+const native = loadNative();
+
+/** 'native' when the native implementation is in use, else 'portable'. */
+export const crc32cImplementation: 'native' | 'portable' = native ? 'native' : 'portable';
+
 /**
  * The unsigned CRC-32C of `data[start, end)`.
  * Out-of-range bounds are a programming error and throw a RangeError.
@@ -38,6 +65,14 @@ export function crc32c(data: Uint8Array, start = 0, end: number = data.length): 
   if (start < 0 || end > data.length || start > end) {
     throw new RangeError(`crc32c: range [${start}, ${end}) is outside a buffer of ${data.length} bytes`);
   }
+  if (native !== null && end - start >= NATIVE_MIN_BYTES) {
+    return native(start === 0 && end === data.length ? data : data.subarray(start, end)) >>> 0;
+  }
+  return crc32cPortable(data, start, end);
+}
+
+/** The JavaScript implementation, for any platform; `crc32c` checks the bounds. */
+export function crc32cPortable(data: Uint8Array, start: number, end: number): number {
   const t = TABLES;
   let crc = -1;
   let i = start;
