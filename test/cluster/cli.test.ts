@@ -237,4 +237,189 @@ describe('sluice CLI: the Kafka tutorial', () => {
     ]);
     assert.equal(tolerant.code, 0, tolerant.stderr);
   });
+
+  it('alters configs and partitions with kafka-topics.sh output, and describes the configs', async () => {
+    const created = await sluice([
+      'topics',
+      '--create',
+      '--zookeeper',
+      zookeeper,
+      '--topic',
+      'altered',
+      '--partitions',
+      '2',
+      '--replication-factor',
+      '1',
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const config = await sluice([
+      'topics',
+      '--alter',
+      '--zookeeper',
+      zookeeper,
+      '--topic',
+      'altered',
+      '--config',
+      'retention.ms=1000',
+      '--config',
+      'segment.bytes=1048576',
+    ]);
+    assert.equal(config.code, 0, config.stderr);
+    assert.equal(
+      config.stdout,
+      'WARNING: Altering topic configuration from this script has been deprecated and may be removed in future releases.\n' +
+        '         Going forward, please use kafka-configs.sh for this functionality\n' +
+        'Updated config for topic altered.\n',
+    );
+    const viaZk = await sluice(['topics', '--describe', '--zookeeper', zookeeper, '--topic', 'altered']);
+    assert.equal(viaZk.code, 0, viaZk.stderr);
+    assert.equal(
+      viaZk.stdout.split('\n')[0],
+      'Topic: altered\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: retention.ms=1000,segment.bytes=1048576',
+    );
+    const viaBroker = await sluice([
+      'topics',
+      '--describe',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'altered',
+    ]);
+    assert.equal(viaBroker.stdout, viaZk.stdout, 'ZooKeeper and broker views agree');
+
+    const deleted = await sluice([
+      'topics',
+      '--alter',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'altered',
+      '--delete-config',
+      'retention.ms',
+    ]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stdout, 'Updated config for topic altered.\n');
+    const bad = await sluice([
+      'topics',
+      '--alter',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'altered',
+      '--config',
+      'retention.ms=soon',
+    ]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /retention\.ms/);
+
+    const viaZkPartitions = await sluice([
+      'topics',
+      '--alter',
+      '--zookeeper',
+      zookeeper,
+      '--topic',
+      'altered',
+      '--partitions',
+      '3',
+    ]);
+    assert.equal(viaZkPartitions.code, 0, viaZkPartitions.stderr);
+    assert.equal(
+      viaZkPartitions.stdout,
+      'WARNING: If partitions are increased for a topic that has a key, the partition logic or ordering of the messages will be affected\n' +
+        'Adding partitions succeeded!\n',
+    );
+    const viaBrokerPartitions = await sluice([
+      'topics',
+      '--alter',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'altered',
+      '--partitions',
+      '4',
+    ]);
+    assert.equal(viaBrokerPartitions.code, 0, viaBrokerPartitions.stderr);
+    assert.equal(viaBrokerPartitions.stdout, '', "Kafka's admin-client path prints nothing");
+    const fewer = await sluice([
+      'topics',
+      '--alter',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'altered',
+      '--partitions',
+      '2',
+    ]);
+    assert.equal(fewer.code, 1);
+    assert.match(fewer.stderr, /Topic currently has 4 partitions, which is higher than the requested 2\./);
+    const described = await sluice(['topics', '--describe', '--zookeeper', zookeeper, '--topic', 'altered']);
+    const lines = described.stdout.trimEnd().split('\n');
+    assert.equal(
+      lines[0],
+      'Topic: altered\tPartitionCount: 4\tReplicationFactor: 1\tConfigs: segment.bytes=1048576',
+    );
+    assert.equal(lines.length, 5);
+    for (const line of lines.slice(1)) assert.match(line, /\tLeader: [123]\t/);
+  });
+
+  it('deletes topics with kafka-topics.sh output', async () => {
+    for (const topic of ['gone-zk', 'gone-broker']) {
+      const created = await sluice([
+        'topics',
+        '--create',
+        '--bootstrap-server',
+        bootstrap,
+        '--topic',
+        topic,
+        '--partitions',
+        '2',
+      ]);
+      assert.equal(created.code, 0, created.stderr);
+    }
+    const viaZk = await sluice(['topics', '--delete', '--zookeeper', zookeeper, '--topic', 'gone-zk']);
+    assert.equal(viaZk.code, 0, viaZk.stderr);
+    assert.equal(
+      viaZk.stdout,
+      'Topic gone-zk is marked for deletion.\nNote: This will have no impact if delete.topic.enable is not set to true.\n',
+    );
+    const viaBroker = await sluice([
+      'topics',
+      '--delete',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'gone-broker',
+    ]);
+    assert.equal(viaBroker.code, 0, viaBroker.stderr);
+    assert.equal(viaBroker.stdout, '', "Kafka's admin-client path prints nothing; it waits for the deletion");
+    const listed = await sluice(['topics', '--list', '--bootstrap-server', bootstrap]);
+    assert.doesNotMatch(listed.stdout, /^gone-broker$/m);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const list = await sluice(['topics', '--list', '--zookeeper', zookeeper]);
+      if (!/^gone-zk/m.test(list.stdout)) break;
+      assert.ok(Date.now() < deadline, `gone-zk is still listed: ${list.stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const missing = await sluice([
+      'topics',
+      '--delete',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'never-was',
+    ]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /Topic 'never-was' does not exist as expected/);
+    const tolerated = await sluice([
+      'topics',
+      '--delete',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'never-was',
+      '--if-exists',
+    ]);
+    assert.equal(tolerated.code, 0, tolerated.stderr);
+  });
 });

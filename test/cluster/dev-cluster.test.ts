@@ -58,10 +58,14 @@ describe('sluice dev-cluster', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const line = await waitFor(() => stdout.split('\n').find((l) => l.startsWith('{')), {
-        timeoutMs: 60_000,
-        message: `the ready line (stderr so far: ${stderr})`,
+      // An exited child ends the wait at once (waitFor itself treats a throw as 'not yet').
+      const line = await waitFor(
+        () => (child.exitCode !== null ? 'EXITED' : stdout.split('\n').find((l) => l.startsWith('{'))),
+        { timeoutMs: 60_000, message: 'the ready line' },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; dev-cluster stderr: ${stderr}`);
       });
+      if (line === 'EXITED') throw new Error(`dev-cluster exited with ${child.exitCode}: ${stderr}`);
       const ready = JSON.parse(line) as { zookeeper: string; brokers: Array<{ id: number; grpc: string }> };
       assert.match(ready.zookeeper, /^127\.0\.0\.1:\d+$/);
       assert.deepEqual(

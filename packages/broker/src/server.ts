@@ -1,19 +1,27 @@
 // The broker process's lifecycle (Kafka's KafkaServer): start-up in dependency order, the ZooKeeper
-// session and its expiry, and an orderly shutdown. It owns the components; they do the work.
+// session and its expiry, and an orderly shutdown. It owns the components (the controller every broker
+// runs among them); they do the work.
 import { mkdir } from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import {
   type BrokerEndpoint,
   BrokerIdInUseError,
+  ClusterIdZNode,
+  Controller,
   createTopLevelPaths,
   generateBrokerId,
   getOrCreateClusterId,
   MetadataView,
+  ProducerIdManager,
   registerBroker,
   ZooKeeperClient,
 } from '@sluice/coordinator';
 import type { Logger } from 'pino';
+import { PartitionCreator } from './admin/partition-creator.ts';
+import { TopicConfigAdmin } from './admin/topic-config-admin.ts';
 import { TopicCreator } from './admin/topic-creator.ts';
+import { TopicDeleter } from './admin/topic-deleter.ts';
+import { GrpcControllerChannel } from './api/grpc/controller-channel.ts';
 import { startGrpcServer } from './api/grpc/grpc-server.ts';
 import { type BrokerConfig, effectiveTopicConfig } from './config/index.ts';
 import { LogManager } from './log/index.ts';
@@ -29,6 +37,8 @@ export class BrokerStartupError extends Error {
 }
 
 const GRPC_SHUTDOWN_GRACE_MS = 5_000;
+/** Longest pause between attempts to rejoin after a session expiry. */
+const REJOIN_MAX_BACKOFF_MS = 5_000;
 
 export class Broker {
   readonly config: BrokerConfig;
@@ -38,6 +48,8 @@ export class Broker {
   #metadata: MetadataView | undefined;
   #logManager: LogManager | undefined;
   #replicaManager: ReplicaManager | undefined;
+  #controller: Controller | undefined;
+  #controllerChannel: GrpcControllerChannel | undefined;
   #grpcServer: grpc.Server | undefined;
   #brokerId = -1;
   #clusterId = '';
@@ -56,6 +68,11 @@ export class Broker {
 
   get endpoints(): readonly BrokerEndpoint[] {
     return this.#endpoints;
+  }
+
+  /** This broker's controller (active or not). */
+  get controller(): Controller | undefined {
+    return this.#controller;
   }
 
   async start(): Promise<void> {
@@ -92,12 +109,12 @@ export class Broker {
     metadata.on('change', () => void replicaManager.reconcile());
     await replicaManager.reconcile();
 
-    const topicCreator = new TopicCreator({
-      zk: () => this.#requireZk(),
-      metadata,
-      config,
-      logger: this.#rootLogger.child({ brokerId: this.#brokerId, component: 'admin' }),
-    });
+    const adminLogger = this.#rootLogger.child({ brokerId: this.#brokerId, component: 'admin' });
+    const zk = () => this.#requireZk();
+    const topicCreator = new TopicCreator({ zk, metadata, config, logger: adminLogger });
+    const partitionCreator = new PartitionCreator({ zk, metadata, logger: adminLogger });
+    const topicDeleter = new TopicDeleter({ zk, metadata, config, logger: adminLogger });
+    const topicConfigAdmin = new TopicConfigAdmin({ zk, metadata, config, logger: adminLogger });
     const grpcListener = config.listeners.find((l) => l.protocol === 'GRPC');
     if (!grpcListener)
       throw new BrokerStartupError('listeners must include a listener of protocol GRPC, e.g. GRPC://:9092');
@@ -109,7 +126,11 @@ export class Broker {
         config,
         metadata,
         replicaManager,
+        producerIds: new ProducerIdManager(zk, this.#brokerId),
         topicCreator,
+        partitionCreator,
+        topicDeleter,
+        topicConfigAdmin,
         logger: this.#rootLogger.child({ brokerId: this.#brokerId, component: 'grpc' }),
       },
       grpcListener.host === '' ? '0.0.0.0' : grpcListener.host,
@@ -125,6 +146,27 @@ export class Broker {
       port: l.name === grpcListener.name && l.port === 0 ? port : l.port,
     }));
     await this.#register(this.#zk);
+    // As Kafka's KafkaServer: the controller campaigns once the broker is registered.
+    this.#controllerChannel = new GrpcControllerChannel({
+      brokerId: this.#brokerId,
+      listenerName: config.interBrokerListenerName,
+      timeoutMs: config.controllerSocketTimeoutMs,
+      local: (request) => replicaManager.stopReplicas(request),
+    });
+    this.#controller = new Controller({
+      brokerId: this.#brokerId,
+      zk: this.#zk,
+      config: {
+        deleteTopicEnable: config.deleteTopicEnable,
+        uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+        autoLeaderRebalanceEnable: config.autoLeaderRebalanceEnable,
+        leaderImbalancePerBrokerPercentage: config.leaderImbalancePerBrokerPercentage,
+        leaderImbalanceCheckIntervalMs: config.leaderImbalanceCheckIntervalSeconds * 1000,
+      },
+      channel: this.#controllerChannel,
+      logger: this.#rootLogger.child({ brokerId: this.#brokerId, component: 'controller' }),
+    });
+    this.#controller.startup();
     this.#logger.info({ endpoints: this.#endpoints }, 'broker started');
   }
 
@@ -209,26 +251,46 @@ export class Broker {
   }
 
   /**
-   * The session is gone, and with it our registration and watches. As Kafka does, start a new session,
-   * register again and re-read the metadata; partitions keep being served meanwhile.
+   * The session is gone, and with it our registration, watches and (if we had it) the controller role.
+   * As Kafka does: resign, start a new session, register again, re-read the metadata and campaign again.
+   * Partitions keep being served from the current view meanwhile; retries back off, without end, since a
+   * broker cut off from ZooKeeper has nothing better to do.
    */
   async #onSessionExpired(): Promise<void> {
     if (this.#stopping) return;
     this.#logger.warn('ZooKeeper session expired; re-registering');
+    this.#controller?.onSessionExpired();
     for (let attempt = 1; !this.#stopping; attempt++) {
       try {
         this.#zk?.close();
         const zk = await this.#connectZooKeeper();
         this.#zk = zk;
+        await this.#checkClusterId(zk);
+        await createTopLevelPaths(zk);
         await this.#register(zk);
         await this.#metadata?.rebind(zk);
         await this.#replicaManager?.reconcile();
+        this.#controller?.rebind(zk);
         this.#logger.info('re-registered after session expiry');
         return;
       } catch (err) {
         this.#logger.error({ err, attempt }, 're-registration failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * attempt)));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(REJOIN_MAX_BACKOFF_MS, 200 * attempt)));
       }
+    }
+  }
+
+  /**
+   * A ZooKeeper that no longer holds our cluster id (wiped, or another ensemble) must not be joined: its
+   * empty topic list would read as "every topic was deleted".
+   */
+  async #checkClusterId(zk: ZooKeeperClient): Promise<void> {
+    const node = await zk.getData(ClusterIdZNode.path);
+    const clusterId = node ? ClusterIdZNode.decode(node.data) : null;
+    if (clusterId !== this.#clusterId) {
+      throw new Error(
+        `ZooKeeper holds cluster id ${clusterId ?? '(none)'}, not this broker's ${this.#clusterId}: not rejoining`,
+      );
     }
   }
 
@@ -237,8 +299,12 @@ export class Broker {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#logger.info('shutting down');
+    // Closing the session removes /controller and our registration at once: the others react now,
+    // not a session timeout later.
+    this.#controller?.close();
     this.#metadata?.close();
     this.#zk?.close();
+    this.#controllerChannel?.close();
     this.#replicaManager?.close();
     const server = this.#grpcServer;
     if (server) {

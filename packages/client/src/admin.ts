@@ -1,7 +1,8 @@
-// Administration: create, list and describe topics, describe the cluster. Topic creation always goes
-// through a broker (its CreateTopics call), whichever way the client finds the cluster, so that one
-// place validates names, sizes and configs with Kafka's error codes.
-import { ErrorCode, KafkaError } from '@sluice/protocol';
+// Administration: create, list, describe, delete topics, add partitions, describe and change topic
+// configs, describe the cluster. Every change goes through a broker (CreateTopics, DeleteTopics,
+// CreatePartitions, AlterConfigs), whichever way the client finds the cluster, so that one place
+// validates names, sizes and configs with Kafka's error codes.
+import { ConfigOperation, ConfigResourceType, ConfigSource, ErrorCode, KafkaError } from '@sluice/protocol';
 import type { ConnectionPool } from './connection-pool.ts';
 import type { ClusterInfo, ClusterMetadata, TopicInfo } from './metadata.ts';
 import { withRetries } from './retry.ts';
@@ -15,6 +16,26 @@ export interface NewTopic {
   /** Explicit assignment: partition -> broker ids (first = preferred leader). */
   replicaAssignment?: Record<number, number[]>;
   configs?: Record<string, string>;
+}
+
+/** Where a config's value comes from, as Kafka's ConfigEntry.ConfigSource. */
+export type ConfigEntrySource = 'DYNAMIC_TOPIC_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG';
+
+export interface ConfigEntry {
+  name: string;
+  value: string;
+  source: ConfigEntrySource;
+  /** The value is the default (not set for the topic nor in the broker's server.properties). */
+  isDefault: boolean;
+  readOnly: boolean;
+  sensitive: boolean;
+}
+
+export interface TopicConfigChanges {
+  /** Overrides to set. */
+  set?: Record<string, string>;
+  /** Overrides to remove (back to the broker's value). */
+  delete?: readonly string[];
 }
 
 export interface AdminOptions {
@@ -71,11 +92,145 @@ export class Admin {
       { deadlineMs, backoffMs: this.#retryBackoffMs },
     );
     for (const t of topics) this.#metadata.invalidate(t.topic);
-    return response.topics.map((r) =>
-      r.error_code === ErrorCode.NONE
-        ? { topic: r.name }
-        : { topic: r.name, error: new KafkaError(r.error_code, r.error_message || undefined) },
+    return response.topics.map((r) => resultOf(r.name, r.error_code, r.error_message));
+  }
+
+  /**
+   * Deletes topics (delete.topic.enable must be true on the brokers). Waits until they are gone, up to
+   * `timeoutMs` (default: the admin's timeout; 0: only mark them for deletion). One result per topic.
+   */
+  async deleteTopics(
+    topics: readonly string[],
+    options: { timeoutMs?: number } = {},
+  ): Promise<Array<{ topic: string; error?: KafkaError }>> {
+    const deadlineMs = Date.now() + this.#timeoutMs;
+    const waitMs = options.timeoutMs ?? this.#timeoutMs;
+    const response = await withRetries(
+      async () =>
+        this.#pool.call(
+          await this.#metadata.anyBrokerAddress(),
+          'DeleteTopics',
+          { topic_names: [...topics], timeout_ms: Math.max(0, Math.min(waitMs, deadlineMs - Date.now())) },
+          Math.max(1, deadlineMs - Date.now()),
+        ),
+      { deadlineMs, backoffMs: this.#retryBackoffMs },
     );
+    for (const t of topics) this.#metadata.invalidate(t);
+    return response.responses.map((r) => resultOf(r.name, r.error_code, r.error_message));
+  }
+
+  async deleteTopic(topic: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    const [result] = await this.deleteTopics([topic], options);
+    if (result?.error) throw result.error;
+  }
+
+  /**
+   * Raises topics' partition counts to `count` (Kafka's createPartitions); `assignments` gives the
+   * replicas of each new partition, in order. One result per topic.
+   */
+  async createPartitions(
+    increases: ReadonlyArray<{ topic: string; count: number; assignments?: number[][] }>,
+    options: { validateOnly?: boolean } = {},
+  ): Promise<Array<{ topic: string; error?: KafkaError }>> {
+    const deadlineMs = Date.now() + this.#timeoutMs;
+    const response = await withRetries(
+      async () =>
+        this.#pool.call(
+          await this.#metadata.anyBrokerAddress(),
+          'CreatePartitions',
+          {
+            timeout_ms: Math.max(0, deadlineMs - Date.now()),
+            validate_only: options.validateOnly ?? false,
+            topics: increases.map((i) => ({
+              name: i.topic,
+              count: i.count,
+              assignments: (i.assignments ?? []).map((brokerIds) => ({ broker_ids: brokerIds })),
+            })),
+          },
+          Math.max(1, deadlineMs - Date.now()),
+        ),
+      { deadlineMs, backoffMs: this.#retryBackoffMs },
+    );
+    for (const i of increases) this.#metadata.invalidate(i.topic);
+    return response.results.map((r) => resultOf(r.name, r.error_code, r.error_message));
+  }
+
+  /** Every config of each topic with its value and source (Kafka's describeConfigs). */
+  async describeConfigs(topics: readonly string[]): Promise<Map<string, ConfigEntry[]>> {
+    const deadlineMs = Date.now() + this.#timeoutMs;
+    const response = await withRetries(
+      async () =>
+        this.#pool.call(
+          await this.#metadata.anyBrokerAddress(),
+          'DescribeConfigs',
+          {
+            resources: topics.map((t) => ({
+              resource_type: ConfigResourceType.TOPIC,
+              resource_name: t,
+              configuration_keys: [],
+            })),
+          },
+          Math.max(1, deadlineMs - Date.now()),
+        ),
+      { deadlineMs, backoffMs: this.#retryBackoffMs },
+    );
+    const result = new Map<string, ConfigEntry[]>();
+    for (const r of response.results) {
+      if (r.error_code !== ErrorCode.NONE) throw new KafkaError(r.error_code, r.error_message || undefined);
+      result.set(
+        r.resource_name,
+        r.configs.map((c) => {
+          const source = sourceName(c.config_source);
+          return {
+            name: c.name,
+            value: c.value,
+            source,
+            isDefault: source === 'DEFAULT_CONFIG',
+            readOnly: c.read_only,
+            sensitive: c.is_sensitive,
+          };
+        }),
+      );
+    }
+    return result;
+  }
+
+  /** Sets and removes a topic's config overrides, all or nothing (Kafka's incrementalAlterConfigs). */
+  async alterTopicConfig(
+    topic: string,
+    changes: TopicConfigChanges,
+    options: { validateOnly?: boolean } = {},
+  ): Promise<void> {
+    const deadlineMs = Date.now() + this.#timeoutMs;
+    const configs = [
+      ...Object.entries(changes.set ?? {}).map(([name, value]) => ({
+        name,
+        value,
+        config_operation: ConfigOperation.SET,
+      })),
+      ...(changes.delete ?? []).map((name) => ({
+        name,
+        value: '',
+        config_operation: ConfigOperation.DELETE,
+      })),
+    ];
+    const response = await withRetries(
+      async () =>
+        this.#pool.call(
+          await this.#metadata.anyBrokerAddress(),
+          'AlterConfigs',
+          {
+            validate_only: options.validateOnly ?? false,
+            resources: [{ resource_type: ConfigResourceType.TOPIC, resource_name: topic, configs }],
+          },
+          Math.max(1, deadlineMs - Date.now()),
+        ),
+      { deadlineMs, backoffMs: this.#retryBackoffMs },
+    );
+    const [result] = response.responses;
+    if (result && result.error_code !== ErrorCode.NONE) {
+      throw new KafkaError(result.error_code, result.error_message || undefined);
+    }
   }
 
   async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {
@@ -94,8 +249,25 @@ export class Admin {
     return result;
   }
 
+  /** Brokers, cluster id and the controller's id (-1 while there is none). */
   async describeCluster(): Promise<ClusterInfo> {
     await this.#metadata.refresh([]);
     return this.#metadata.cluster();
   }
+}
+
+function resultOf(
+  topic: string,
+  errorCode: number,
+  errorMessage: string,
+): { topic: string; error?: KafkaError } {
+  return errorCode === ErrorCode.NONE
+    ? { topic }
+    : { topic, error: new KafkaError(errorCode, errorMessage || undefined) };
+}
+
+function sourceName(code: number): ConfigEntrySource {
+  if (code === ConfigSource.DYNAMIC_TOPIC_CONFIG) return 'DYNAMIC_TOPIC_CONFIG';
+  if (code === ConfigSource.STATIC_BROKER_CONFIG) return 'STATIC_BROKER_CONFIG';
+  return 'DEFAULT_CONFIG';
 }

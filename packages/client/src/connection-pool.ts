@@ -8,7 +8,17 @@ import { ClientClosedError, ConnectionError, RequestTimeoutError } from './error
 /** Fetch responses may carry up to fetch.max.bytes (50 MiB by default) plus framing. */
 const MAX_MESSAGE_BYTES = 104_857_600;
 
-type Method = 'CreateTopics' | 'Metadata' | 'Produce' | 'Fetch' | 'ListOffsets';
+type Method =
+  | 'CreateTopics'
+  | 'Metadata'
+  | 'Produce'
+  | 'Fetch'
+  | 'ListOffsets'
+  | 'DeleteTopics'
+  | 'CreatePartitions'
+  | 'DescribeConfigs'
+  | 'AlterConfigs'
+  | 'InitProducerId';
 type RequestOf<M extends Method> = Parameters<SluiceClient[M]>[0];
 type ResponseOf<M extends Method> =
   Parameters<SluiceClient[M]> extends [unknown, infer Callback]

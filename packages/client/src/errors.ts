@@ -1,7 +1,86 @@
-// The client's errors. Broker answers carry Kafka's error codes and become KafkaError (code, name,
-// retriable flag, from the one table in @sluice/protocol); failures that never reached a broker answer
+// The client's errors, one hierarchy. Broker answers carry Kafka's error codes and become a subclass
+// of KafkaError (code, errorName, retriable: from the one table in @sluice/protocol): one class per
+// code, made from that table by one map below, so `err instanceof NotLeaderOrFollowerError` and
+// `KafkaError.is(err, ErrorCode.NOT_LEADER_OR_FOLLOWER)` agree. Failures that never got a broker answer
 // have their own types. Retry logic asks only `isRetriable(err)`.
-import { KafkaError } from '@sluice/protocol';
+import { ALL_ERROR_CODES, type ErrorName, errorInfo, KafkaError } from '@sluice/protocol';
+
+/** The class of one Kafka error code: `new NotLeaderOrFollowerError(message?)`. */
+export type KafkaErrorClass = new (message?: string, options?: ErrorOptions) => KafkaError;
+
+/** Java-style class name of an error name: UNKNOWN_TOPIC_OR_PARTITION -> UnknownTopicOrPartitionError. */
+function classNameOf(name: string): string {
+  const base = name
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+  return `${base.replace(/Exception$/, '')}Error`;
+}
+
+/** The one map from code to class, built from the protocol's table. */
+const CLASS_BY_CODE = new Map<number, KafkaErrorClass>();
+for (const code of ALL_ERROR_CODES) {
+  if (code === 0) continue;
+  const className = classNameOf(errorInfo(code).name);
+  const cls = class extends KafkaError {
+    constructor(message?: string, options?: ErrorOptions) {
+      super(code, message, options);
+      this.name = className;
+    }
+  };
+  Object.defineProperty(cls, 'name', { value: className });
+  CLASS_BY_CODE.set(code, cls);
+}
+
+function classFor(name: ErrorName): KafkaErrorClass {
+  const info = errorInfo(ALL_ERROR_CODES.find((c) => errorInfo(c).name === name) ?? -1);
+  return CLASS_BY_CODE.get(info.code)!;
+}
+
+/**
+ * The typed error for a broker's answer: an instance of the code's class (a KafkaError), or a plain
+ * KafkaError for a code this version does not know.
+ */
+export function kafkaError(code: number, message?: string, options?: ErrorOptions): KafkaError {
+  const cls = CLASS_BY_CODE.get(code);
+  return cls ? new cls(message, options) : new KafkaError(code, message, options);
+}
+
+/** The class of `code` (undefined for NONE and unknown codes). */
+export function kafkaErrorClass(code: number): KafkaErrorClass | undefined {
+  return CLASS_BY_CODE.get(code);
+}
+
+// The errors an application is most likely to catch, by name. Every other code has its class too
+// (kafkaErrorClass(code)); all of them are KafkaError.
+export const UnknownServerError: KafkaErrorClass = classFor('UNKNOWN_SERVER_ERROR');
+export const OffsetOutOfRangeError: KafkaErrorClass = classFor('OFFSET_OUT_OF_RANGE');
+export const CorruptMessageError: KafkaErrorClass = classFor('CORRUPT_MESSAGE');
+export const UnknownTopicOrPartitionError: KafkaErrorClass = classFor('UNKNOWN_TOPIC_OR_PARTITION');
+export const LeaderNotAvailableError: KafkaErrorClass = classFor('LEADER_NOT_AVAILABLE');
+export const NotLeaderOrFollowerError: KafkaErrorClass = classFor('NOT_LEADER_OR_FOLLOWER');
+export const RequestTimedOutError: KafkaErrorClass = classFor('REQUEST_TIMED_OUT');
+export const MessageTooLargeError: KafkaErrorClass = classFor('MESSAGE_TOO_LARGE');
+export const InvalidTopicError: KafkaErrorClass = classFor('INVALID_TOPIC_EXCEPTION');
+export const RecordListTooLargeError: KafkaErrorClass = classFor('RECORD_LIST_TOO_LARGE');
+export const NotEnoughReplicasError: KafkaErrorClass = classFor('NOT_ENOUGH_REPLICAS');
+export const NotEnoughReplicasAfterAppendError: KafkaErrorClass = classFor(
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+);
+export const InvalidRequiredAcksError: KafkaErrorClass = classFor('INVALID_REQUIRED_ACKS');
+export const TopicAlreadyExistsError: KafkaErrorClass = classFor('TOPIC_ALREADY_EXISTS');
+export const InvalidPartitionsError: KafkaErrorClass = classFor('INVALID_PARTITIONS');
+export const InvalidReplicationFactorError: KafkaErrorClass = classFor('INVALID_REPLICATION_FACTOR');
+export const OutOfOrderSequenceNumberError: KafkaErrorClass = classFor('OUT_OF_ORDER_SEQUENCE_NUMBER');
+export const DuplicateSequenceNumberError: KafkaErrorClass = classFor('DUPLICATE_SEQUENCE_NUMBER');
+export const InvalidProducerEpochError: KafkaErrorClass = classFor('INVALID_PRODUCER_EPOCH');
+export const UnsupportedCompressionTypeError: KafkaErrorClass = classFor('UNSUPPORTED_COMPRESSION_TYPE');
+export const FencedLeaderEpochError: KafkaErrorClass = classFor('FENCED_LEADER_EPOCH');
+export const UnknownLeaderEpochError: KafkaErrorClass = classFor('UNKNOWN_LEADER_EPOCH');
+export const KafkaStorageError: KafkaErrorClass = classFor('KAFKA_STORAGE_ERROR');
+export const UnknownProducerIdError: KafkaErrorClass = classFor('UNKNOWN_PRODUCER_ID');
+export const PolicyViolationError: KafkaErrorClass = classFor('POLICY_VIOLATION');
 
 /** The broker could not be reached, or the connection broke mid-request. Retriable. */
 export class ConnectionError extends Error {

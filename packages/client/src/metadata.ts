@@ -3,10 +3,10 @@
 // a watch-fed view of Kafka's znodes) or any broker's Metadata call (`bootstrap:` option). Cached, and
 // refreshed when a caller reports a stale leader or on metadata.max.age.ms.
 import { MetadataView, ZooKeeperClient } from '@sluice/coordinator';
-import { ErrorCode, KafkaError } from '@sluice/protocol';
+import { ErrorCode, type KafkaError } from '@sluice/protocol';
 import pino from 'pino';
 import type { ConnectionPool } from './connection-pool.ts';
-import { ConnectionError, InvalidClientConfigError } from './errors.ts';
+import { ConnectionError, InvalidClientConfigError, kafkaError } from './errors.ts';
 
 export interface BrokerInfo {
   id: number;
@@ -31,6 +31,8 @@ export interface TopicInfo {
   name: string;
   isInternal: boolean;
   partitions: PartitionInfo[];
+  /** Being deleted; known only through ZooKeeper (brokers' Metadata answers do not say, as in Kafka). */
+  markedForDeletion: boolean;
 }
 
 export interface ClusterInfo {
@@ -108,12 +110,13 @@ class BrokerSource implements MetadataSource {
         };
         for (const t of response.topics) {
           if (t.error_code !== ErrorCode.NONE) {
-            snapshot.topicErrors.set(t.name, new KafkaError(t.error_code, t.error_message || undefined));
+            snapshot.topicErrors.set(t.name, kafkaError(t.error_code, t.error_message || undefined));
             continue;
           }
           snapshot.topics.set(t.name, {
             name: t.name,
             isInternal: t.is_internal,
+            markedForDeletion: false,
             partitions: t.partitions.map((p) => ({
               partition: p.partition_index,
               leader: p.leader_id,
@@ -202,6 +205,7 @@ class ZooKeeperSource implements MetadataSource {
       snapshot.topics.set(name, {
         name,
         isInternal: name.startsWith('__'),
+        markedForDeletion: topic.markedForDeletion,
         partitions: [...topic.partitions.values()]
           .sort((a, b) => a.partition - b.partition)
           .map((p) => {
@@ -221,7 +225,7 @@ class ZooKeeperSource implements MetadataSource {
     for (const name of missing) {
       snapshot.topicErrors.set(
         name,
-        new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unknown topic ${name}`),
+        kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unknown topic ${name}`),
       );
     }
     // ZooKeeper cannot create topics by itself: auto-creation is a broker's decision
@@ -236,7 +240,7 @@ class ZooKeeperSource implements MetadataSource {
       );
       for (const t of response.topics) {
         if (t.error_code !== ErrorCode.NONE) {
-          snapshot.topicErrors.set(t.name, new KafkaError(t.error_code, t.error_message || undefined));
+          snapshot.topicErrors.set(t.name, kafkaError(t.error_code, t.error_message || undefined));
         }
       }
     }
@@ -313,8 +317,15 @@ export class ClusterMetadata {
     const error = errors.get(name);
     if (error) throw error;
     const loaded = this.#topics.get(name);
-    if (!loaded) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unknown topic ${name}`);
+    if (!loaded) throw kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unknown topic ${name}`);
     return loaded.info;
+  }
+
+  /** The topic's metadata if cached and fresh, without waiting; undefined otherwise. */
+  cachedTopic(name: string): TopicInfo | undefined {
+    const cached = this.#topics.get(name);
+    if (cached && Date.now() - cached.loadedAtMs < this.#options.metadataMaxAgeMs) return cached.info;
+    return undefined;
   }
 
   async allTopics(): Promise<TopicInfo[]> {
@@ -340,15 +351,12 @@ export class ClusterMetadata {
     const info = await this.topic(topic, { allowAutoCreate });
     const p = info.partitions.find((x) => x.partition === partition);
     if (!p) {
-      throw new KafkaError(
-        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-        `Topic ${topic} has no partition ${partition}`,
-      );
+      throw kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${topic} has no partition ${partition}`);
     }
     const address = p.leader >= 0 ? this.brokerAddress(p.leader) : undefined;
     if (address === undefined) {
       this.invalidate(topic);
-      throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `No leader for ${topic}-${partition} right now`);
+      throw kafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `No leader for ${topic}-${partition} right now`);
     }
     return { address, leaderEpoch: p.leaderEpoch };
   }

@@ -1,6 +1,9 @@
-// A consumer of one partition (Kafka's assign() without a group): starts at the oldest or newest offset
-// or a given one, long-polls the leader, and yields records in offset order through `for await`.
-// Only records below the high watermark are ever returned by the broker.
+// A consumer of one partition (Kafka's assign() without a group): starts at the oldest or newest offset,
+// a given one, or the first record at or after a timestamp (ListOffsets by time), long-polls the leader
+// and yields records in offset order through `for await`. Only records below the high watermark are
+// ever returned by the broker. pause() holds the iteration without losing the position; a moved
+// leader (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, a broker gone) is found again through fresh
+// metadata; OFFSET_OUT_OF_RANGE follows auto.offset.reset.
 import {
   batchesIn,
   decodeRecords,
@@ -10,7 +13,7 @@ import {
   LATEST_TIMESTAMP,
 } from '@sluice/protocol';
 import type { ConnectionPool } from './connection-pool.ts';
-import { ClientClosedError, InvalidClientConfigError, isRetriable } from './errors.ts';
+import { ClientClosedError, InvalidClientConfigError, isRetriable, kafkaError } from './errors.ts';
 import type { ClusterMetadata } from './metadata.ts';
 import { delay } from './retry.ts';
 
@@ -24,12 +27,16 @@ export interface ConsumedRecord {
   headers: Array<{ key: string; value: Buffer | null }>;
 }
 
-export type StartOffset = 'oldest' | 'newest' | number;
+/** 'oldest', 'newest', an offset, or the first record whose timestamp is >= `timestamp` (ms). */
+export type StartOffset = 'oldest' | 'newest' | number | { timestamp: number };
 
 export interface PartitionConsumerOptions {
   topic: string;
   partition: number;
-  /** Where to start: 'oldest' (earliest), 'newest' (latest: only new records), or an offset. */
+  /**
+   * Where to start: 'oldest' (earliest), 'newest' (latest: only new records), an offset, or
+   * `{ timestamp }`: the first record at or after it (the log end if there is none).
+   */
   from?: StartOffset;
   /** auto.offset.reset, when the position falls outside the log: 'earliest', 'latest' or 'none' (throw). */
   autoOffsetReset?: 'earliest' | 'latest' | 'none';
@@ -61,6 +68,7 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
   readonly #abort = new AbortController();
   #position: number | undefined;
   #closed = false;
+  #paused: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(pool: ConnectionPool, metadata: ClusterMetadata, options: PartitionConsumerOptions) {
     this.#pool = pool;
@@ -70,6 +78,11 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
     const from = options.from ?? 'newest';
     if (typeof from === 'number' && (!Number.isInteger(from) || from < 0)) {
       throw new InvalidClientConfigError(`Start offset must be a non-negative integer, got ${from}`);
+    }
+    if (typeof from === 'object' && (!Number.isSafeInteger(from.timestamp) || from.timestamp < 0)) {
+      throw new InvalidClientConfigError(
+        `Start timestamp must be a non-negative integer, got ${from.timestamp}`,
+      );
     }
     this.#options = {
       ...CONSUMER_DEFAULTS,
@@ -83,9 +96,30 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
     return this.#position;
   }
 
-  /** Moves the position; the next fetch reads from there. */
-  seek(offset: number): void {
-    this.#position = offset;
+  /** Moves the position to an offset, or to where a StartOffset resolves; the next fetch reads from there. */
+  seek(offset: StartOffset): void {
+    if (typeof offset === 'number') this.#position = offset;
+    else {
+      this.#position = undefined;
+      this.#options.from = offset;
+    }
+  }
+
+  /** Stops fetching; the iteration waits (without losing its position) until resume() or close(). */
+  pause(): void {
+    if (this.#paused || this.#closed) return;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#paused = { promise, resolve };
+  }
+
+  resume(): void {
+    const paused = this.#paused;
+    this.#paused = undefined;
+    paused?.resolve();
+  }
+
+  get paused(): boolean {
+    return this.#paused !== undefined;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ConsumedRecord> {
@@ -100,6 +134,10 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
   /** Records as the broker returned them, a fetch at a time (empty fetches are skipped). */
   async *batches(): AsyncGenerator<ConsumedRecord[]> {
     while (!this.#closed) {
+      if (this.#paused) {
+        await this.#paused.promise;
+        continue;
+      }
       const records = await this.#fetchOnce();
       if (records.length > 0) yield records;
     }
@@ -141,7 +179,7 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
       const data = response.responses[0]?.partitions[0];
       if (!data) return [];
       if (data.error_code !== ErrorCode.NONE)
-        throw new KafkaError(data.error_code, data.error_message || undefined);
+        throw kafkaError(data.error_code, data.error_message || undefined);
       return this.#decode(data.records);
     } catch (err) {
       if (this.#closed) return [];
@@ -177,7 +215,15 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
 
   async #resolveStart(from: StartOffset): Promise<number> {
     if (typeof from === 'number') return from;
-    const timestamp = from === 'oldest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP;
+    if (typeof from === 'object') {
+      const offset = await this.#listOffset(from.timestamp);
+      // No record at or after the timestamp: Kafka answers -1; start at the end, as its consumer does.
+      return offset >= 0 ? offset : this.#listOffset(LATEST_TIMESTAMP);
+    }
+    return this.#listOffset(from === 'oldest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP);
+  }
+
+  async #listOffset(timestamp: number): Promise<number> {
     const { address } = await this.#metadata.leaderAddress(this.topic, this.partition);
     const response = await this.#pool.call(
       address,
@@ -190,10 +236,10 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
       this.#abort.signal,
     );
     const result = response.topics[0]?.partitions[0];
-    if (!result) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'Empty ListOffsets response');
+    if (!result) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'Empty ListOffsets response');
     if (result.error_code !== ErrorCode.NONE)
-      throw new KafkaError(result.error_code, result.error_message || undefined);
-    return result.offset;
+      throw kafkaError(result.error_code, result.error_message || undefined);
+    return Number(result.offset);
   }
 
   /** Stops the iteration: a long-poll in flight is cancelled. */
@@ -201,5 +247,6 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
     if (this.#closed) return;
     this.#closed = true;
     this.#abort.abort(new ClientClosedError('consumer'));
+    this.resume();
   }
 }

@@ -1,13 +1,41 @@
-// The producer: `send(record)` resolves with the record's partition and offset once the broker has
-// stored it under the configured acks, like the sync producer of the Kafka tutorials. Records of one
-// call to the same partition travel as one RecordBatch v2, in order; retriable errors (a moved leader,
-// a topic still being created) are retried with fresh metadata until delivery.timeout.ms.
-import { ErrorCode, encodeRecordBatch, KafkaError, type RecordInput } from '@sluice/protocol';
+// The producer, Kafka's KafkaProducer in its parts: send() partitions a record and appends it to the
+// RecordAccumulator (waiting while buffer.memory is full: back-pressure, never unbounded growth); a
+// sender drains ready batches (batch.size, linger.ms, flush, close) into one Produce request per leader
+// broker, at most max.in.flight.requests.per.connection at a time per broker; answers resolve each
+// record's delivery report with its partition and offset. Retriable errors put the batch back at the
+// head of its partition after retry.backoff.ms, with metadata refreshed, until delivery.timeout.ms.
+// A partition has at most one batch in flight, so records of a partition keep their order across
+// retries.
+//
+// Two ways to send: `await send(record)` resolves once the record is stored (the sync producer of the
+// Kafka tutorials; `send([...])` for many), and `await produce(record, callback)` resolves once the
+// record is buffered, its outcome going to the callback (the async producer).
+import {
+  type CompressionType,
+  codecOf,
+  ErrorCode,
+  encodeRecordBatch,
+  type ProduceResponse__Output,
+  type RecordInput,
+} from '@sluice/protocol';
 import type { ConnectionPool } from './connection-pool.ts';
-import { ClientClosedError, InvalidClientConfigError } from './errors.ts';
-import type { ClusterMetadata } from './metadata.ts';
-import { DefaultPartitioner, type Partitioner } from './partitioner.ts';
-import { withRetries } from './retry.ts';
+import {
+  ClientClosedError,
+  InvalidClientConfigError,
+  isRetriable,
+  kafkaError,
+  RequestTimeoutError,
+} from './errors.ts';
+import type { ClusterMetadata, TopicInfo } from './metadata.ts';
+import { createPartitioner, type PartitionChooser, type PartitionerOption } from './partitioner.ts';
+import {
+  type Delivery,
+  estimateRecordBytes,
+  type ProducerBatch,
+  partitionKey,
+  RecordAccumulator,
+} from './record-accumulator.ts';
+import { delay, withRetries } from './retry.ts';
 
 export type Acks = 0 | 1 | -1 | 'all';
 
@@ -27,20 +55,46 @@ export interface RecordMetadata {
   partition: number;
   /** -1 with acks=0: the broker does not answer. */
   offset: number;
+  /** The record's CreateTime, or the broker's LogAppendTime when the topic uses it. */
   timestamp: number;
 }
+
+/** A delivery report: the error, or the record's metadata. */
+export type DeliveryCallback = (err: Error | null, metadata: RecordMetadata | null) => void;
 
 export interface ProducerOptions {
   /** acks: 1 (default here and in Kafka 2.x), 0, or -1/'all'. */
   acks?: Acks;
-  /** delivery.timeout.ms: the bound on a send, retries included. */
+  /** delivery.timeout.ms: the bound on a send, from send() to its report, retries included. */
   deliveryTimeoutMs?: number;
   /** request.timeout.ms: the bound on one request. */
   requestTimeoutMs?: number;
-  /** retry.backoff.ms */
+  /** retry.backoff.ms: the first wait before a retry; doubles per attempt up to 1 s. */
   retryBackoffMs?: number;
-  /** A custom partitioner; default: Kafka's (murmur2 for keys, sticky for null keys). */
-  partitioner?: Partitioner;
+  /** partitioner.class: 'default' (murmur2 / sticky), 'round-robin', 'random' or a function. */
+  partitioner?: PartitionerOption;
+  /** linger.ms: how long a batch that is not full waits for more records. */
+  lingerMs?: number;
+  /** batch.size: bytes per partition batch. */
+  batchSizeBytes?: number;
+  /** buffer.memory: bytes of records buffered or in flight; send() waits above it. */
+  bufferMemoryBytes?: number;
+  /** max.block.ms: the longest send() waits for buffer memory or metadata before it fails. */
+  maxBlockMs?: number;
+  /** max.in.flight.requests.per.connection */
+  maxInFlightRequestsPerConnection?: number;
+  /** max.request.size: the largest record (and the bound of one batch) in bytes. */
+  maxRequestSizeBytes?: number;
+  /** compression.type: 'none', 'gzip', 'snappy', 'lz4' or 'zstd'. */
+  compression?: CompressionType;
+  /**
+   * enable.idempotence: a producer id from the cluster and a sequence number per partition on every
+   * batch, so that the leader drops a retried batch it already has and refuses gaps. Needs acks 'all'
+   * (the default when enabled).
+   */
+  enableIdempotence?: boolean;
+  /** Called with every record's delivery report, besides its promise or callback. */
+  onDelivery?: (err: Error | null, metadata: RecordMetadata | null, record: ProducerRecord) => void;
 }
 
 export const PRODUCER_DEFAULTS = {
@@ -48,155 +102,635 @@ export const PRODUCER_DEFAULTS = {
   deliveryTimeoutMs: 120_000,
   requestTimeoutMs: 30_000,
   retryBackoffMs: 100,
+  lingerMs: 0,
+  batchSizeBytes: 16_384,
+  bufferMemoryBytes: 33_554_432,
+  maxBlockMs: 60_000,
+  maxInFlightRequestsPerConnection: 5,
+  maxRequestSizeBytes: 1_048_576,
+  compression: 'none' as CompressionType,
+  enableIdempotence: false,
 };
+
+const MAX_SEQUENCE = 0x7fffffff;
+
+/** The longest wait between retries of one batch. */
+const MAX_RETRY_BACKOFF_MS = 1_000;
 
 function toBuffer(value: string | Buffer | null | undefined): Buffer | null {
   if (value === null || value === undefined) return null;
   return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
 }
 
-interface PendingRecord {
-  index: number;
-  input: RecordInput;
+/**
+ * Runs an application callback. One that throws must not leave the producer's books half-done (other
+ * records unreported, memory not given back): its error is rethrown on its own, as an uncaught error.
+ */
+function guarded(callback: () => void): void {
+  try {
+    callback();
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+
+interface Waiting {
+  record: ProducerRecord;
+  delivery: Delivery;
+  deadlineMs: number;
+  blockDeadlineMs: number;
+  accepted: () => void;
+  refused: (err: unknown) => void;
 }
 
 export class Producer {
   readonly #pool: ConnectionPool;
   readonly #metadata: ClusterMetadata;
   readonly #acks: number;
-  readonly #deliveryTimeoutMs: number;
-  readonly #requestTimeoutMs: number;
-  readonly #retryBackoffMs: number;
-  readonly #defaultPartitioner = new DefaultPartitioner();
-  readonly #partitioner: Partitioner | undefined;
-  #closed = false;
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #options: Required<Omit<ProducerOptions, 'acks' | 'partitioner' | 'onDelivery'>>;
+  readonly #onDelivery: ProducerOptions['onDelivery'];
+  readonly #partitioner: PartitionChooser;
+  readonly #accumulator: RecordAccumulator;
+  /** Records waiting for metadata or buffer memory, in send order. */
+  readonly #waiting: Waiting[] = [];
+  #pumping = false;
+  #memoryFreed: (() => void) | undefined;
+  readonly #inFlightByAddress = new Map<string, number>();
+  readonly #inFlightBatches = new Set<ProducerBatch>();
+  readonly #metadataRefreshes = new Map<string, Promise<unknown>>();
+  readonly #lastRefreshMs = new Map<string, number>();
+  #senderScheduled = false;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  #lingerAtMs = Number.POSITIVE_INFINITY;
+  #closing = false;
+  /** close({ timeoutMs }) ran out: nothing is retried any more. */
+  #abandoned = false;
+  #closed: Promise<void> | undefined;
+  readonly #idleWaiters: Array<() => void> = [];
+  /** Idempotence: the producer id and epoch once InitProducerId answered; the next sequence per partition. */
+  #producerId: { id: number; epoch: number } | undefined;
+  #producerIdRequest: Promise<void> | undefined;
+  readonly #sequences = new Map<string, number>();
 
   constructor(pool: ConnectionPool, metadata: ClusterMetadata, options: ProducerOptions = {}) {
     this.#pool = pool;
     this.#metadata = metadata;
-    const acks = options.acks ?? PRODUCER_DEFAULTS.acks;
+    const acks = options.acks ?? (options.enableIdempotence === true ? 'all' : PRODUCER_DEFAULTS.acks);
     this.#acks = acks === 'all' ? -1 : acks;
     if (![0, 1, -1].includes(this.#acks))
       throw new InvalidClientConfigError(`acks must be 0, 1, -1 or 'all'`);
-    this.#deliveryTimeoutMs = options.deliveryTimeoutMs ?? PRODUCER_DEFAULTS.deliveryTimeoutMs;
-    this.#requestTimeoutMs = options.requestTimeoutMs ?? PRODUCER_DEFAULTS.requestTimeoutMs;
-    this.#retryBackoffMs = options.retryBackoffMs ?? PRODUCER_DEFAULTS.retryBackoffMs;
-    this.#partitioner = options.partitioner;
+    if (options.enableIdempotence === true && this.#acks !== -1) {
+      throw new InvalidClientConfigError("enableIdempotence needs acks 'all' (-1), as Kafka's producer does");
+    }
+    const { acks: _a, partitioner, onDelivery, ...rest } = options;
+    this.#options = { ...PRODUCER_DEFAULTS, ...rest };
+    for (const [name, value] of Object.entries(this.#options)) {
+      if (
+        name !== 'compression' &&
+        name !== 'enableIdempotence' &&
+        (typeof value !== 'number' || !(value >= 0))
+      ) {
+        throw new InvalidClientConfigError(`${name} must be a non-negative number, got ${String(value)}`);
+      }
+    }
+    if (this.#options.maxInFlightRequestsPerConnection < 1)
+      throw new InvalidClientConfigError('maxInFlightRequestsPerConnection must be at least 1');
+    codecOf(this.#options.compression);
+    this.#onDelivery = onDelivery;
+    this.#partitioner = createPartitioner(partitioner);
+    this.#accumulator = new RecordAccumulator({
+      batchSizeBytes: this.#options.batchSizeBytes,
+      maxMergedBytes: this.#options.maxRequestSizeBytes,
+      lingerMs: this.#options.lingerMs,
+      bufferMemoryBytes: this.#options.bufferMemoryBytes,
+    });
   }
 
+  /** Bytes of records buffered or in flight now (never above bufferMemoryBytes but for one record). */
+  get bufferedBytes(): number {
+    return this.#accumulator.usedBytes;
+  }
+
+  /**
+   * Sends and resolves once the record is stored under the configured acks, with its partition and
+   * offset; an array resolves with one RecordMetadata per record, in order. Rejects with a typed error.
+   */
   send(record: ProducerRecord): Promise<RecordMetadata>;
   send(records: readonly ProducerRecord[]): Promise<RecordMetadata[]>;
   send(input: ProducerRecord | readonly ProducerRecord[]): Promise<RecordMetadata | RecordMetadata[]> {
-    if (this.#closed) return Promise.reject(new ClientClosedError('producer'));
-    const records = Array.isArray(input) ? (input as readonly ProducerRecord[]) : [input as ProducerRecord];
-    const sending = this.#sendAll(records);
-    this.#inFlight.add(sending);
-    void sending.finally(() => this.#inFlight.delete(sending)).catch(() => undefined);
-    return Array.isArray(input) ? sending : sending.then((results) => results[0] as RecordMetadata);
-  }
-
-  async #sendAll(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
-    const deadlineMs = Date.now() + this.#deliveryTimeoutMs;
-    const results: RecordMetadata[] = new Array(records.length);
-    // Group by topic-partition, keeping each partition's records in call order.
-    const groups = new Map<string, { topic: string; partition: number; records: PendingRecord[] }>();
-    for (const [index, record] of records.entries()) {
-      const partition = await this.#choosePartition(record, deadlineMs);
-      const key = `${record.topic}\u0000${partition}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = { topic: record.topic, partition, records: [] };
-        groups.set(key, group);
-      }
-      const timestamp = record.timestamp ?? Date.now();
-      group.records.push({
-        index,
-        input: {
-          key: toBuffer(record.key),
-          value: toBuffer(record.value),
-          headers: Object.entries(record.headers ?? {}).map(([k, v]) => ({ key: k, value: toBuffer(v) })),
-          timestamp,
-        },
-      });
+    if (Array.isArray(input)) {
+      return Promise.all((input as readonly ProducerRecord[]).map((r) => this.#sendOne(r)));
     }
-    await Promise.all(
-      [...groups.values()].map(async (group) => {
-        const batch = encodeRecordBatch(group.records.map((r) => r.input));
-        const baseOffset = await this.#produceBatch(group.topic, group.partition, batch, deadlineMs);
-        for (const [i, pending] of group.records.entries()) {
-          results[pending.index] = {
-            topic: group.topic,
-            partition: group.partition,
-            offset: baseOffset < 0 ? -1 : baseOffset + i,
-            timestamp: pending.input.timestamp ?? -1,
-          };
-        }
-        if (records[group.records[0]?.index ?? 0]?.key == null) {
-          const info = await this.#metadata.topic(group.topic);
-          this.#defaultPartitioner.batchCompleted(group.topic, info.partitions.length);
-        }
-      }),
-    );
-    return results;
+    return this.#sendOne(input as ProducerRecord);
   }
 
-  async #choosePartition(record: ProducerRecord, deadlineMs: number): Promise<number> {
-    const info = await withRetries(() => this.#metadata.topic(record.topic, { allowAutoCreate: true }), {
-      deadlineMs,
-      backoffMs: this.#retryBackoffMs,
-      onRetry: () => this.#metadata.invalidate(record.topic),
+  #sendOne(record: ProducerRecord): Promise<RecordMetadata> {
+    const { promise, resolve, reject } = Promise.withResolvers<RecordMetadata>();
+    this.#enqueue(record, this.#deliveryFor(record, resolve, reject), true).catch(() => undefined);
+    return promise;
+  }
+
+  /**
+   * Buffers the record and resolves as soon as it is buffered (waiting while buffer.memory is full, up
+   * to max.block.ms); the delivery report goes to `callback` (and to the producer's onDelivery). Rejects
+   * only when the record could not be buffered; then no report follows.
+   */
+  produce(record: ProducerRecord, callback?: DeliveryCallback): Promise<void> {
+    const delivery = this.#deliveryFor(
+      record,
+      (metadata) => callback?.(null, metadata),
+      (err) => callback?.(err instanceof Error ? err : new Error(String(err)), null),
+    );
+    return this.#enqueue(record, delivery, false);
+  }
+
+  #deliveryFor(
+    record: ProducerRecord,
+    resolve: (metadata: RecordMetadata) => void,
+    reject: (err: unknown) => void,
+  ): Delivery & { partition: number } {
+    const onDelivery = this.#onDelivery;
+    const delivery = {
+      partition: -1,
+      resolve: (result: { offset: number; timestamp: number }) => {
+        const metadata: RecordMetadata = {
+          topic: record.topic,
+          partition: delivery.partition,
+          offset: result.offset,
+          timestamp: result.timestamp,
+        };
+        guarded(() => resolve(metadata));
+        if (onDelivery) guarded(() => onDelivery(null, metadata, record));
+      },
+      reject: (err: unknown) => {
+        guarded(() => reject(err));
+        if (onDelivery)
+          guarded(() => onDelivery(err instanceof Error ? err : new Error(String(err)), null, record));
+      },
+    };
+    return delivery;
+  }
+
+  #enqueue(record: ProducerRecord, delivery: Delivery, reportRefusal: boolean): Promise<void> {
+    const refuse = (err: unknown): Promise<void> => {
+      if (reportRefusal) delivery.reject(err);
+      return Promise.reject(err);
+    };
+    if (this.#closing) return refuse(new ClientClosedError('producer'));
+    const nowMs = Date.now();
+    const waiting: Waiting = {
+      record,
+      delivery,
+      deadlineMs: nowMs + this.#options.deliveryTimeoutMs,
+      blockDeadlineMs: nowMs + this.#options.maxBlockMs,
+      accepted: () => undefined,
+      refused: () => undefined,
+    };
+    if (this.#waiting.length === 0) {
+      try {
+        if (this.#tryAppend(waiting)) return Promise.resolve();
+      } catch (err) {
+        return refuse(err);
+      }
+    }
+    return new Promise<void>((resolve, reject) => {
+      waiting.accepted = resolve;
+      waiting.refused = (err) => {
+        if (reportRefusal) delivery.reject(err);
+        reject(err);
+      };
+      this.#waiting.push(waiting);
+      void this.#pump();
     });
+  }
+
+  /** Appends at once if the topic's metadata is cached and the buffer has room; false otherwise. */
+  #tryAppend(waiting: Waiting): boolean {
+    const { record } = waiting;
+    const info = this.#metadata.cachedTopic(record.topic);
+    if (!info) return false;
+    const key = toBuffer(record.key);
+    const input: RecordInput = {
+      key,
+      value: toBuffer(record.value),
+      headers: Object.entries(record.headers ?? {}).map(([k, v]) => ({ key: k, value: toBuffer(v) })),
+      timestamp: record.timestamp ?? Date.now(),
+    };
+    const bytes = estimateRecordBytes(input);
+    if (bytes > this.#options.maxRequestSizeBytes || bytes > this.#options.bufferMemoryBytes) {
+      throw kafkaError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `The record is ${bytes} bytes, more than max.request.size (${this.#options.maxRequestSizeBytes}) or buffer.memory (${this.#options.bufferMemoryBytes})`,
+      );
+    }
+    if (!this.#accumulator.hasRoomFor(bytes)) return false;
+    const partition = this.#choosePartition(record, key, info);
+    (waiting.delivery as Delivery & { partition: number }).partition = partition;
+    const nowMs = Date.now();
+    this.#accumulator.append(
+      record.topic,
+      partition,
+      input,
+      bytes,
+      waiting.delivery,
+      waiting.deadlineMs,
+      nowMs,
+    );
+    if (this.#options.lingerMs === 0) this.#wakeSender();
+    else this.#scheduleSender(nowMs + this.#options.lingerMs);
+    return true;
+  }
+
+  #choosePartition(record: ProducerRecord, key: Buffer | null, info: TopicInfo): number {
     const count = info.partitions.length;
     if (record.partition !== undefined) {
       if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= count) {
-        throw new KafkaError(
+        throw kafkaError(
           ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           `Partition ${record.partition} is not in [0, ${count}) for topic ${record.topic}`,
         );
       }
       return record.partition;
     }
-    const key = toBuffer(record.key);
-    if (this.#partitioner) return this.#partitioner({ topic: record.topic, key, partitionCount: count });
-    return this.#defaultPartitioner.partition(record.topic, key, count);
+    return this.#partitioner.partition(record.topic, key, count);
   }
 
-  /** Sends one batch to the partition's leader; resolves with its base offset. */
-  async #produceBatch(topic: string, partition: number, batch: Buffer, deadlineMs: number): Promise<number> {
-    return withRetries(
-      async () => {
-        const { address } = await this.#metadata.leaderAddress(topic, partition, true);
-        const request = {
-          acks: this.#acks,
-          timeout_ms: this.#requestTimeoutMs,
-          topics: [{ name: topic, partitions: [{ index: partition, records: batch }] }],
-        };
-        const timeoutMs = Math.max(1, Math.min(this.#requestTimeoutMs, deadlineMs - Date.now()));
-        if (this.#acks === 0) {
-          // acks=0: Kafka's broker sends no answer and the producer never waits for one.
-          this.#pool.call(address, 'Produce', request, timeoutMs).catch(() => undefined);
-          return -1;
+  /** Works through waiting records in order: metadata first, then buffer memory, bounded by max.block.ms. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#waiting.length > 0) {
+        const head = this.#waiting[0]!;
+        try {
+          if (!this.#metadata.cachedTopic(head.record.topic)) {
+            await withRetries(() => this.#metadata.topic(head.record.topic, { allowAutoCreate: true }), {
+              deadlineMs: Math.min(head.blockDeadlineMs, head.deadlineMs),
+              backoffMs: this.#options.retryBackoffMs,
+              onRetry: () => this.#metadata.invalidate(head.record.topic),
+            });
+          }
+          if (this.#tryAppend(head)) {
+            this.#waiting.shift();
+            head.accepted();
+            continue;
+          }
+          if (!this.#metadata.cachedTopic(head.record.topic)) continue;
+          // No room: wait for a batch to complete, or give up at max.block.ms.
+          const remainingMs = head.blockDeadlineMs - Date.now();
+          if (remainingMs <= 0) {
+            throw new RequestTimeoutError(
+              `buffer.memory (${this.#options.bufferMemoryBytes} bytes) stayed full for max.block.ms (${this.#options.maxBlockMs} ms)`,
+            );
+          }
+          const freed = new Promise<void>((resolve) => {
+            this.#memoryFreed = resolve;
+          });
+          const stopWaiting = new AbortController();
+          await Promise.race([freed, delay(remainingMs, stopWaiting.signal)]);
+          stopWaiting.abort();
+        } catch (err) {
+          this.#waiting.shift();
+          head.refused(err);
         }
-        const response = await this.#pool.call(address, 'Produce', request, timeoutMs);
-        const result = response.responses[0]?.partitions[0];
-        if (!result) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'Empty produce response');
-        if (result.error_code !== ErrorCode.NONE) {
-          throw new KafkaError(result.error_code, result.error_message || undefined);
-        }
-        return result.base_offset;
+      }
+    } finally {
+      this.#pumping = false;
+      this.#checkIdle();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // The sender
+
+  #wakeSender(): void {
+    if (this.#senderScheduled) return;
+    this.#senderScheduled = true;
+    setImmediate(() => {
+      this.#senderScheduled = false;
+      this.#runSender();
+    });
+  }
+
+  #scheduleSender(atMs: number): void {
+    if (atMs >= this.#lingerAtMs || !Number.isFinite(atMs)) return;
+    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    this.#lingerAtMs = atMs;
+    this.#lingerTimer = setTimeout(
+      () => {
+        this.#lingerTimer = undefined;
+        this.#lingerAtMs = Number.POSITIVE_INFINITY;
+        this.#runSender();
       },
-      {
-        deadlineMs,
-        backoffMs: this.#retryBackoffMs,
-        onRetry: () => this.#metadata.invalidate(topic),
-      },
+      Math.max(0, atMs - Date.now()),
     );
+    this.#lingerTimer.unref?.();
   }
 
-  /** Waits for every send in flight, then refuses new ones. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    await Promise.allSettled([...this.#inFlight]);
+  #runSender(): void {
+    const nowMs = Date.now();
+    const byAddress = new Map<string, ProducerBatch[]>();
+    const missingLeader = new Set<string>();
+    if (this.#options.enableIdempotence && this.#producerId === undefined) this.#initProducerId();
+    const { ready, expired, nextReadyMs } = this.#accumulator.drainReady(nowMs, this.#closing, (batch) => {
+      if (this.#options.enableIdempotence && this.#producerId === undefined) return false;
+      const address = this.#leaderAddress(batch.topic, batch.partition);
+      if (address === undefined) {
+        missingLeader.add(batch.topic);
+        return false;
+      }
+      if (!byAddress.has(address)) {
+        if ((this.#inFlightByAddress.get(address) ?? 0) >= this.#options.maxInFlightRequestsPerConnection) {
+          return false;
+        }
+        byAddress.set(address, []);
+      }
+      byAddress.get(address)!.push(batch);
+      return true;
+    });
+    if (ready.length !== [...byAddress.values()].reduce((n, b) => n + b.length, 0)) {
+      throw new Error('producer: drained batches and request groups disagree');
+    }
+    for (const batch of expired) {
+      this.#failBatch(
+        batch,
+        new RequestTimeoutError(
+          `Expiring ${batch.records.length} record(s) for ${batch.topic}-${batch.partition}: delivery.timeout.ms passed`,
+        ),
+      );
+    }
+    for (const topic of missingLeader) this.#refreshMetadata(topic);
+    for (const [address, batches] of byAddress) void this.#sendRequest(address, batches);
+    if (Number.isFinite(nextReadyMs)) this.#scheduleSender(nextReadyMs);
+    this.#checkIdle();
+  }
+
+  #leaderAddress(topic: string, partition: number): string | undefined {
+    const info = this.#metadata.cachedTopic(topic);
+    const leader = info?.partitions.find((p) => p.partition === partition)?.leader ?? -1;
+    return leader >= 0 ? this.#metadata.brokerAddress(leader) : undefined;
+  }
+
+  /** Asks for the topic's metadata again, at most once per retry.backoff.ms per topic. */
+  #refreshMetadata(topic: string): void {
+    if (this.#metadataRefreshes.has(topic)) return;
+    const nowMs = Date.now();
+    const notBeforeMs = (this.#lastRefreshMs.get(topic) ?? 0) + this.#options.retryBackoffMs;
+    if (nowMs < notBeforeMs) {
+      this.#scheduleSender(notBeforeMs);
+      return;
+    }
+    this.#lastRefreshMs.set(topic, nowMs);
+    const refresh = this.#metadata
+      .refresh([topic], true)
+      .catch(() => undefined)
+      .finally(() => {
+        this.#metadataRefreshes.delete(topic);
+        this.#wakeSender();
+      });
+    this.#metadataRefreshes.set(topic, refresh);
+  }
+
+  async #sendRequest(address: string, batches: ProducerBatch[]): Promise<void> {
+    this.#inFlightByAddress.set(address, (this.#inFlightByAddress.get(address) ?? 0) + 1);
+    let latestDeadlineMs = 0;
+    const partitionsByTopic = new Map<string, Array<{ index: number; records: Buffer }>>();
+    for (const batch of batches) {
+      this.#accumulator.mute(batch.topic, batch.partition);
+      this.#inFlightBatches.add(batch);
+      batch.attempts++;
+      latestDeadlineMs = Math.max(latestDeadlineMs, batch.deadlineMs);
+      batch.encoded ??= this.#encode(batch);
+      let list = partitionsByTopic.get(batch.topic);
+      if (!list) {
+        list = [];
+        partitionsByTopic.set(batch.topic, list);
+      }
+      list.push({ index: batch.partition, records: batch.encoded });
+    }
+    const request = {
+      acks: this.#acks,
+      timeout_ms: this.#options.requestTimeoutMs,
+      topics: [...partitionsByTopic].map(([name, partitions]) => ({ name, partitions })),
+    };
+    const timeoutMs = Math.max(1, Math.min(this.#options.requestTimeoutMs, latestDeadlineMs - Date.now()));
+    try {
+      if (this.#acks === 0) {
+        // acks=0: Kafka's broker sends no answer and the producer never waits for one.
+        for (const batch of batches) this.#completeBatch(batch, -1, -1);
+        await this.#pool.call(address, 'Produce', request, timeoutMs).catch(() => undefined);
+        return;
+      }
+      let response: ProduceResponse__Output;
+      try {
+        response = await this.#pool.call(address, 'Produce', request, timeoutMs);
+      } catch (err) {
+        for (const batch of batches) this.#retryOrFail(batch, err);
+        return;
+      }
+      const results = new Map<string, ProduceResponse__Output['responses'][number]['partitions'][number]>();
+      for (const topic of response.responses) {
+        for (const p of topic.partitions) results.set(partitionKey(topic.name, p.index), p);
+      }
+      for (const batch of batches) {
+        const result = results.get(partitionKey(batch.topic, batch.partition));
+        if (!result) {
+          this.#retryOrFail(
+            batch,
+            kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'The produce response left out a partition'),
+          );
+        } else if (result.error_code !== ErrorCode.NONE) {
+          this.#retryOrFail(batch, kafkaError(result.error_code, result.error_message || undefined));
+        } else {
+          this.#completeBatch(batch, Number(result.base_offset), Number(result.log_append_time_ms));
+        }
+      }
+    } finally {
+      this.#inFlightByAddress.set(address, (this.#inFlightByAddress.get(address) ?? 1) - 1);
+      for (const batch of batches) {
+        this.#accumulator.unmute(batch.topic, batch.partition);
+        this.#inFlightBatches.delete(batch);
+      }
+      this.#wakeSender();
+    }
+  }
+
+  /** Encodes a batch once: with idempotence its sequence is fixed here, so a retry sends the same bytes. */
+  #encode(batch: ProducerBatch): Buffer {
+    const producer = this.#producerId;
+    if (!this.#options.enableIdempotence || producer === undefined) {
+      return encodeRecordBatch(batch.records, { compression: this.#options.compression });
+    }
+    const key = partitionKey(batch.topic, batch.partition);
+    const baseSequence = this.#sequences.get(key) ?? 0;
+    const next = baseSequence + batch.records.length;
+    this.#sequences.set(key, next > MAX_SEQUENCE ? next - MAX_SEQUENCE - 1 : next);
+    return encodeRecordBatch(batch.records, {
+      compression: this.#options.compression,
+      producerId: producer.id,
+      producerEpoch: producer.epoch,
+      baseSequence,
+    });
+  }
+
+  /** InitProducerId from any broker, retried with backoff; wakes the sender once the id is known. */
+  #initProducerId(): void {
+    if (this.#producerIdRequest) return;
+    this.#producerIdRequest = (async () => {
+      try {
+        const response = await withRetries(
+          async () => {
+            const address = await this.#metadata.anyBrokerAddress();
+            const answer = await this.#pool.call(
+              address,
+              'InitProducerId',
+              {},
+              this.#options.requestTimeoutMs,
+            );
+            if (answer.error_code !== ErrorCode.NONE) {
+              throw kafkaError(answer.error_code, answer.error_message || undefined);
+            }
+            return answer;
+          },
+          { deadlineMs: Date.now() + this.#options.maxBlockMs, backoffMs: this.#options.retryBackoffMs },
+        );
+        this.#producerId = { id: Number(response.producer_id), epoch: response.producer_epoch };
+      } catch (err) {
+        // Every buffered batch fails: without a producer id nothing can be sent idempotently.
+        for (const batch of this.#accumulator.takeAll()) this.#failBatch(batch, err);
+      } finally {
+        this.#producerIdRequest = undefined;
+        this.#wakeSender();
+      }
+    })();
+  }
+
+  /** The producer id and epoch of an idempotent producer (undefined until its first send completes it). */
+  get producerIdAndEpoch(): { producerId: number; producerEpoch: number } | undefined {
+    const p = this.#producerId;
+    return p === undefined ? undefined : { producerId: p.id, producerEpoch: p.epoch };
+  }
+
+  #retryOrFail(batch: ProducerBatch, err: unknown): void {
+    const nowMs = Date.now();
+    if (!isRetriable(err) || nowMs >= batch.deadlineMs || this.#abandoned) {
+      this.#failBatch(batch, err);
+      return;
+    }
+    // A stale leader, a topic being created, a broker that went away: ask for metadata again.
+    this.#metadata.invalidate(batch.topic);
+    this.#refreshMetadata(batch.topic);
+    const backoffMs = Math.min(
+      this.#options.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 10),
+      MAX_RETRY_BACKOFF_MS,
+    );
+    this.#accumulator.reenqueue(batch, nowMs + backoffMs);
+    this.#scheduleSender(nowMs + backoffMs);
+  }
+
+  #completeBatch(batch: ProducerBatch, baseOffset: number, logAppendTimeMs: number): void {
+    this.#accumulator.release(batch);
+    for (let i = 0; i < batch.deliveries.length; i++) {
+      batch.deliveries[i]!.resolve({
+        offset: baseOffset < 0 ? -1 : baseOffset + i,
+        timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : (batch.records[i]!.timestamp ?? -1),
+      });
+    }
+    const info = this.#metadata.cachedTopic(batch.topic);
+    if (info) this.#partitioner.batchCompleted(batch.topic, batch.partition, info.partitions.length);
+    batch.settle();
+    this.#memoryWasFreed();
+  }
+
+  #failBatch(batch: ProducerBatch, err: unknown): void {
+    this.#accumulator.release(batch);
+    for (const delivery of batch.deliveries) delivery.reject(err);
+    batch.settle();
+    this.#memoryWasFreed();
+  }
+
+  #memoryWasFreed(): void {
+    const wake = this.#memoryFreed;
+    this.#memoryFreed = undefined;
+    wake?.();
+    this.#checkIdle();
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0) return;
+    if (this.#waiting.length > 0 || !this.#accumulator.isEmpty || this.#inFlightBatches.size > 0) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #whenIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.#checkIdle();
+    });
+  }
+
+  /**
+   * Sends everything buffered now without waiting for linger.ms, and resolves once every record sent
+   * before the call has its delivery report (delivered or failed).
+   */
+  async flush(): Promise<void> {
+    this.#accumulator.beginFlush();
+    try {
+      // Records still waiting for room are part of "sent before": wait until they are buffered.
+      const waiting = this.#waiting.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const { accepted, refused } = w;
+            w.accepted = () => {
+              accepted();
+              resolve();
+            };
+            w.refused = (err) => {
+              refused(err);
+              resolve();
+            };
+          }),
+      );
+      this.#wakeSender();
+      await Promise.all(waiting);
+      const batches = [...this.#accumulator.buffered(), ...this.#inFlightBatches];
+      this.#wakeSender();
+      await Promise.all(batches.map((b) => b.settled));
+    } finally {
+      this.#accumulator.endFlush();
+    }
+  }
+
+  /**
+   * Refuses new records, sends everything buffered, and resolves once every record has its delivery
+   * report. With `timeoutMs`, records still unsent by then fail with ClientClosedError (records in
+   * flight keep their request's outcome): none is dropped silently.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#closing = true;
+    this.#closed = (async () => {
+      this.#wakeSender();
+      const idle = this.#whenIdle();
+      if (options.timeoutMs === undefined) {
+        await idle;
+      } else {
+        const timer = Promise.withResolvers<'timeout'>();
+        const handle = setTimeout(() => timer.resolve('timeout'), options.timeoutMs);
+        const outcome = await Promise.race([idle.then(() => 'idle' as const), timer.promise]);
+        clearTimeout(handle);
+        if (outcome === 'timeout') {
+          const err = new ClientClosedError('producer');
+          this.#abandoned = true;
+          for (const waiting of this.#waiting.splice(0)) waiting.refused(err);
+          for (const batch of this.#accumulator.takeAll()) this.#failBatch(batch, err);
+          await Promise.all([...this.#inFlightBatches].map((b) => b.settled));
+        }
+      }
+      if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    })();
+    return this.#closed;
   }
 }

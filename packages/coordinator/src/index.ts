@@ -9,16 +9,23 @@ export {
   readBroker,
   registerBroker,
 } from './broker-registration.ts';
+export * from './controller/index.ts';
 export { EventQueue, type QueuedEvent } from './event-queue.ts';
 export { MetadataView, type PartitionView, type TopicView } from './metadata-view.ts';
+export { ProducerIdManager } from './producer-id-manager.ts';
 export {
+  addPartitionsInZooKeeper,
+  changeTopicConfigInZooKeeper,
   createTopicInZooKeeper,
+  isTopicMarkedForDeletion,
   listTopicNames,
+  markTopicForDeletion,
   type NewTopic,
-  readControllerEpoch,
   readPartitionState,
   readTopicAssignment,
+  readTopicAssignmentWithVersion,
   readTopicConfig,
+  readTopicConfigWithVersion,
 } from './topic-admin.ts';
 export * from './znodes.ts';
 export {

@@ -1,5 +1,5 @@
 // A read-only view of the cluster's metadata in ZooKeeper (live brokers, topics, partition leaders and
-// ISRs, topic configs, the controller), kept current by watches. Watch callbacks only enqueue a re-read
+// ISRs, topic configs, deletion requests, the controller), kept current by watches. Watch callbacks only enqueue a re-read
 // of the znode that changed; one event loop applies them in order and then emits 'change'. Brokers use
 // it to learn which partitions they lead; clients in ZooKeeper mode use it to find leaders.
 import { EventEmitter } from 'node:events';
@@ -10,6 +10,7 @@ import {
   BrokerIdZNode,
   type BrokerRegistration,
   ControllerZNode,
+  DeleteTopicsZNode,
   TopicConfigZNode,
   TopicPartitionStateZNode,
   TopicsZNode,
@@ -32,6 +33,10 @@ export interface TopicView {
   name: string;
   partitions: Map<number, PartitionView>;
   config: Record<string, string>;
+  /** /admin/delete_topics/<name> exists: the controller is deleting the topic. */
+  markedForDeletion: boolean;
+  /** Creation zxid of /brokers/topics/<name>: a topic deleted and created again gets a new one. */
+  createdZxid: string;
 }
 
 export class MetadataView extends EventEmitter {
@@ -42,6 +47,9 @@ export class MetadataView extends EventEmitter {
   readonly #queue: EventQueue;
   readonly #brokers = new Map<number, BrokerRegistration>();
   readonly #topics = new Map<string, TopicView>();
+  #markedForDeletion = new Set<string>();
+  /** The last full read of /brokers/topics succeeded: a topic missing from the view does not exist. */
+  #topicsComplete = false;
   #controllerId = -1;
   #closed = false;
 
@@ -69,6 +77,14 @@ export class MetadataView extends EventEmitter {
     return this.#controllerId;
   }
 
+  /**
+   * True when the topic list is known to be whole (its last full load succeeded). Only then may a topic's
+   * absence be taken as its deletion.
+   */
+  get topicsComplete(): boolean {
+    return this.#topicsComplete;
+  }
+
   partition(topic: string, partition: number): PartitionView | undefined {
     return this.#topics.get(topic)?.partitions.get(partition);
   }
@@ -77,6 +93,7 @@ export class MetadataView extends EventEmitter {
   async start(): Promise<void> {
     this.#enqueue('brokers', () => this.#loadBrokers());
     this.#enqueue('topics', () => this.#loadTopics());
+    this.#enqueue('deletions', () => this.#loadDeletions());
     this.#enqueue('controller', () => this.#loadController());
     await this.#queue.idle();
   }
@@ -93,8 +110,10 @@ export class MetadataView extends EventEmitter {
   async rebind(zk: ZooKeeperClient): Promise<void> {
     this.#zk = zk;
     this.#generation += 1;
+    this.#topicsComplete = false;
     this.#enqueue('brokers', () => this.#loadBrokers());
     this.#enqueue('topics', () => this.#loadTopics(true));
+    this.#enqueue('deletions', () => this.#loadDeletions());
     this.#enqueue('controller', () => this.#loadController());
     await this.#queue.idle();
   }
@@ -141,6 +160,7 @@ export class MetadataView extends EventEmitter {
   }
 
   async #loadTopics(reloadAll = false): Promise<void> {
+    this.#topicsComplete = false;
     const names = await this.#zk.getChildren(
       TopicsZNode.path,
       this.#watch('topics', () => this.#loadTopics()),
@@ -150,6 +170,7 @@ export class MetadataView extends EventEmitter {
     for (const name of present) {
       if (reloadAll || !this.#topics.has(name)) await this.#loadTopic(name, reloadAll);
     }
+    this.#topicsComplete = true;
   }
 
   async #loadTopic(name: string, reloadAll = false): Promise<void> {
@@ -162,9 +183,23 @@ export class MetadataView extends EventEmitter {
       return;
     }
     const assignment = TopicZNode.decode(name, node.data);
-    const existing = this.#topics.get(name);
-    const topic: TopicView = existing ?? { name, partitions: new Map(), config: {} };
+    let existing = this.#topics.get(name);
+    if (existing && existing.createdZxid !== node.stat.czxid) {
+      // Deleted and created again between two reads: nothing of the old topic carries over.
+      this.#topics.delete(name);
+      existing = undefined;
+    }
+    const topic: TopicView = existing ?? {
+      name,
+      partitions: new Map(),
+      config: {},
+      markedForDeletion: this.#markedForDeletion.has(name),
+      createdZxid: node.stat.czxid,
+    };
     this.#topics.set(name, topic);
+    for (const partition of topic.partitions.keys()) {
+      if (!assignment.has(partition)) topic.partitions.delete(partition);
+    }
     for (const [partition, replicas] of assignment) {
       const known = topic.partitions.get(partition);
       if (known) {
@@ -185,6 +220,16 @@ export class MetadataView extends EventEmitter {
     if (!existing || reloadAll) await this.#loadTopicConfig(name);
   }
 
+  async #loadDeletions(): Promise<void> {
+    const names = await this.#zk.getChildren(
+      DeleteTopicsZNode.path,
+      this.#watch('deletions', () => this.#loadDeletions()),
+    );
+    this.#markedForDeletion = new Set(names ?? []);
+    for (const topic of this.#topics.values())
+      topic.markedForDeletion = this.#markedForDeletion.has(topic.name);
+  }
+
   async #loadPartitionState(topic: string, partition: number): Promise<void> {
     const key = `state:${topic}/${partition}`;
     const path = TopicPartitionStateZNode.path(topic, partition);
@@ -193,7 +238,8 @@ export class MetadataView extends EventEmitter {
     const view = this.#topics.get(topic)?.partitions.get(partition);
     if (!view) return;
     if (node === null) {
-      // Not written yet: watch for its creation.
+      // Not written yet (the controller creates it), or removed: no leader until it appears.
+      view.leader = -1;
       if ((await this.#zk.exists(path, rewatch)) !== null) rewatch();
       return;
     }

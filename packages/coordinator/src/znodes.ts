@@ -199,6 +199,9 @@ export const ControllerZNode = {
   },
 };
 
+/** Kafka's KafkaController.InitialControllerEpoch: the content of a fresh /controller_epoch. */
+export const INITIAL_CONTROLLER_EPOCH = 0;
+
 export const ControllerEpochZNode = {
   path: '/controller_epoch',
   encode(epoch: number): Buffer {
@@ -218,6 +221,7 @@ export const DeleteTopicsZNode = {
   path: '/admin/delete_topics',
 };
 
+/** A deletion request; Kafka 2.7 writes it with empty data (KafkaZkClient.createDeleteTopicPath). */
 export const DeleteTopicZNode = {
   path: (topic: string): string => `/admin/delete_topics/${topic}`,
 };
@@ -248,6 +252,20 @@ export const ConfigChangeNotificationZNode = {
   encodeTopic(topic: string): Buffer {
     return encodeJson({ version: 2, entity_path: `topics/${topic}` });
   },
+  /** Kafka's change_expiration_ms: notifications older than this are purged (15 minutes). */
+  expirationMs: 15 * 60 * 1000,
+};
+
+/** /config/changes/config_change_<seq>. */
+export const ConfigChangeNotificationSequenceZNode = {
+  path: (name: string): string => `${ConfigChangeNotificationZNode.path}/${name}`,
+  /** The entity path, e.g. topics/t. */
+  decode(name: string, data: Buffer): string {
+    const path = ConfigChangeNotificationSequenceZNode.path(name);
+    const entityPath = decodeJson(path, data).entity_path;
+    if (typeof entityPath !== 'string') throw new ZnodeFormatError(path, 'entity_path is not a string');
+    return entityPath;
+  },
 };
 
 export const IsrChangeNotificationZNode = {
@@ -257,6 +275,23 @@ export const IsrChangeNotificationZNode = {
     return encodeJson({
       version: 1,
       partitions: partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
+    });
+  },
+};
+
+/** /isr_change_notification/isr_change_<seq>: partitions whose ISR a leader changed. */
+export const IsrChangeNotificationSequenceZNode = {
+  path: (name: string): string => `${IsrChangeNotificationZNode.path}/${name}`,
+  decode(name: string, data: Buffer): Array<{ topic: string; partition: number }> {
+    const path = IsrChangeNotificationSequenceZNode.path(name);
+    const partitions = decodeJson(path, data).partitions;
+    if (!Array.isArray(partitions)) throw new ZnodeFormatError(path, 'partitions is not an array');
+    return partitions.map((entry: unknown) => {
+      if (entry === null || typeof entry !== 'object')
+        throw new ZnodeFormatError(path, 'bad partition entry');
+      const json = entry as Record<string, unknown>;
+      if (typeof json.topic !== 'string') throw new ZnodeFormatError(path, 'topic is not a string');
+      return { topic: json.topic, partition: intField(path, json, 'partition') };
     });
   },
 };
@@ -292,3 +327,41 @@ export const PERSISTENT_PATHS: readonly string[] = [
   '/latest_producer_id_block',
   '/log_dir_event_notification',
 ];
+
+// ---------------------------------------------------------------------------------------------------
+// /latest_producer_id_block (persistent): the last block of producer ids handed to a broker, Kafka 2.7's
+// ProducerIdBlockZNode: {"version":1,"broker":1,"block_start":"0","block_end":"999"}, longs as strings.
+
+export interface ProducerIdBlock {
+  brokerId: number;
+  blockStart: number;
+  blockEnd: number;
+}
+
+export const ProducerIdBlockZNode = {
+  path: '/latest_producer_id_block',
+  /** Ids per block, as Kafka's ProducerIdManager.PidBlockSize. */
+  blockSize: 1000,
+  encode(block: ProducerIdBlock): Buffer {
+    return encodeJson({
+      version: 1,
+      broker: block.brokerId,
+      block_start: String(block.blockStart),
+      block_end: String(block.blockEnd),
+    });
+  },
+  decode(data: Buffer): ProducerIdBlock {
+    const path = ProducerIdBlockZNode.path;
+    const json = decodeJson(path, data);
+    const long = (key: string): number => {
+      const value = Number(json[key]);
+      if (!Number.isSafeInteger(value) || value < 0) throw new ZnodeFormatError(path, `${key} is not a long`);
+      return value;
+    };
+    return {
+      brokerId: intField(path, json, 'broker'),
+      blockStart: long('block_start'),
+      blockEnd: long('block_end'),
+    };
+  },
+};

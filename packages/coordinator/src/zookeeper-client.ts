@@ -64,6 +64,10 @@ export interface ZooKeeperClientOptions {
 
 /** How long a read waits for the connection to come back before it gives up. */
 const READ_RETRY_LIMIT = 5;
+/** How often the handshake watchdog looks at the connection. */
+const WATCHDOG_INTERVAL_MS = 250;
+/** Shortest handshake timeout: a third of the session timeout, but at least this. */
+const MIN_HANDSHAKE_TIMEOUT_MS = 2_000;
 const MODES: Record<CreateMode, number> = {
   persistent: zookeeper.CreateMode.PERSISTENT,
   ephemeral: zookeeper.CreateMode.EPHEMERAL,
@@ -102,6 +106,10 @@ export class ZooKeeperClient extends EventEmitter {
   #expired = false;
   /** Fails the requests still waiting for an answer; node-zookeeper-client never answers those once the session is gone. */
   readonly #inFlight = new Set<(err: Error) => void>();
+  readonly #watchdog: NodeJS.Timeout;
+  /** Reads waiting for the connection to return, woken by close(). */
+  readonly #closeWaiters = new Set<() => void>();
+  #notConnectedSinceMs: number | undefined = Date.now();
 
   private constructor(options: ZooKeeperClientOptions) {
     super();
@@ -111,11 +119,15 @@ export class ZooKeeperClient extends EventEmitter {
       spinDelay: 200,
       retries: 0,
     });
+    this.#watchdog = setInterval(() => this.#checkHandshake(), WATCHDOG_INTERVAL_MS);
+    this.#watchdog.unref();
     this.#client.on('state', (state: zookeeper.State) => {
+      this.#notConnectedSinceMs = state === zookeeper.State.SYNC_CONNECTED ? undefined : Date.now();
       if (state === zookeeper.State.SYNC_CONNECTED) this.emit('connected');
       else if (state === zookeeper.State.DISCONNECTED) this.emit('disconnected');
       else if (state === zookeeper.State.EXPIRED) {
         this.#expired = true;
+        clearInterval(this.#watchdog);
         this.#abortInFlight(new ZooKeeperError(ZooKeeperCode.SESSION_EXPIRED, 'SESSION_EXPIRED'));
         this.emit('expired');
       }
@@ -176,52 +188,49 @@ export class ZooKeeperClient extends EventEmitter {
 
   /** The data and stat of a znode, or null when it does not exist. The watch fires once. */
   async getData(path: string, watch?: () => void): Promise<{ data: Buffer; stat: ZnodeStat } | null> {
-    return this.#retryRead(
-      () =>
-        this.#track((resolve, reject) => {
-          const callback = (err: unknown, data: Buffer, stat: zookeeper.Stat) => {
-            if (err) {
-              const error = toError(err, path);
-              if (ZooKeeperError.is(error, ZooKeeperCode.NO_NODE)) resolve(null);
-              else reject(error);
-            } else resolve({ data: data ?? Buffer.alloc(0), stat: toStat(stat) });
-          };
-          if (watch) this.#client.getData(path, () => watch(), callback);
-          else this.#client.getData(path, callback);
-        }),
+    return this.#retryRead(() =>
+      this.#track((resolve, reject) => {
+        const callback = (err: unknown, data: Buffer, stat: zookeeper.Stat) => {
+          if (err) {
+            const error = toError(err, path);
+            if (ZooKeeperError.is(error, ZooKeeperCode.NO_NODE)) resolve(null);
+            else reject(error);
+          } else resolve({ data: data ?? Buffer.alloc(0), stat: toStat(stat) });
+        };
+        if (watch) this.#client.getData(path, () => watch(), callback);
+        else this.#client.getData(path, callback);
+      }),
     );
   }
 
   /** The children's names, or null when the znode does not exist. The watch fires once. */
   async getChildren(path: string, watch?: () => void): Promise<string[] | null> {
-    return this.#retryRead(
-      () =>
-        this.#track((resolve, reject) => {
-          const callback = (err: unknown, children: string[]) => {
-            if (err) {
-              const error = toError(err, path);
-              if (ZooKeeperError.is(error, ZooKeeperCode.NO_NODE)) resolve(null);
-              else reject(error);
-            } else resolve(children);
-          };
-          if (watch) this.#client.getChildren(path, () => watch(), callback);
-          else this.#client.getChildren(path, callback);
-        }),
+    return this.#retryRead(() =>
+      this.#track((resolve, reject) => {
+        const callback = (err: unknown, children: string[]) => {
+          if (err) {
+            const error = toError(err, path);
+            if (ZooKeeperError.is(error, ZooKeeperCode.NO_NODE)) resolve(null);
+            else reject(error);
+          } else resolve(children);
+        };
+        if (watch) this.#client.getChildren(path, () => watch(), callback);
+        else this.#client.getChildren(path, callback);
+      }),
     );
   }
 
   /** The stat, or null; with a watch, it fires on creation, deletion or change. */
   async exists(path: string, watch?: () => void): Promise<ZnodeStat | null> {
-    return this.#retryRead(
-      () =>
-        this.#track((resolve, reject) => {
-          const callback = (err: unknown, stat: zookeeper.Stat | null) => {
-            if (err) reject(toError(err, path));
-            else resolve(stat ? toStat(stat) : null);
-          };
-          if (watch) this.#client.exists(path, () => watch(), callback);
-          else this.#client.exists(path, callback);
-        }),
+    return this.#retryRead(() =>
+      this.#track((resolve, reject) => {
+        const callback = (err: unknown, stat: zookeeper.Stat | null) => {
+          if (err) reject(toError(err, path));
+          else resolve(stat ? toStat(stat) : null);
+        };
+        if (watch) this.#client.exists(path, () => watch(), callback);
+        else this.#client.exists(path, callback);
+      }),
     );
   }
 
@@ -290,7 +299,9 @@ export class ZooKeeperClient extends EventEmitter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#watchdog);
     this.#abortInFlight(new ZooKeeperError(ZooKeeperCode.CONNECTION_LOSS, 'CONNECTION_LOSS (client closed)'));
+    for (const wake of [...this.#closeWaiters]) wake();
     this.#client.close();
   }
 
@@ -320,6 +331,25 @@ export class ZooKeeperClient extends EventEmitter {
     });
   }
 
+  /**
+   * node-zookeeper-client has no handshake timeout: a server that accepts the TCP connection before it is
+   * ready to serve (ZooKeeper does so while it starts, e.g. right after a restart) leaves the client
+   * waiting for its ConnectResponse forever. Like the Java client's read timeout, drop an attempt that has
+   * not completed in time; the library then reconnects by itself, keeping the session and its watches.
+   * This touches the library's connection manager (pinned node-zookeeper-client 1.x), nothing else.
+   */
+  #checkHandshake(): void {
+    if (this.#closed || this.#expired || this.#notConnectedSinceMs === undefined) return;
+    const timeoutMs = Math.max(MIN_HANDSHAKE_TIMEOUT_MS, Math.floor(this.options.sessionTimeoutMs / 3));
+    if (Date.now() - this.#notConnectedSinceMs < timeoutMs) return;
+    this.#notConnectedSinceMs = Date.now();
+    const manager = (
+      this.#client as unknown as { connectionManager?: { socket?: { destroyed?: boolean; destroy(): void } } }
+    ).connectionManager;
+    const socket = manager?.socket;
+    if (socket && !socket.destroyed) socket.destroy();
+  }
+
   #abortInFlight(err: Error): void {
     const aborts = [...this.#inFlight];
     this.#inFlight.clear();
@@ -339,16 +369,21 @@ export class ZooKeeperClient extends EventEmitter {
     }
   }
 
+  /** Waits for the connection to come back; gives up at once when the session ends or the client closes. */
   async #whenConnected(timeoutMs: number): Promise<void> {
-    if (this.#client.getState() === zookeeper.State.SYNC_CONNECTED) return;
+    if (this.#client.getState() === zookeeper.State.SYNC_CONNECTED || this.#closed || this.#expired) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         this.off('connected', done);
+        this.off('expired', done);
+        this.#closeWaiters.delete(done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       this.once('connected', done);
+      this.once('expired', done);
+      this.#closeWaiters.add(done);
     });
   }
 }

@@ -47,14 +47,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function canConnect(port: number): Promise<boolean> {
+/**
+ * True once the server answers the `srvr` four-letter word with its mode. A listening port is not
+ * enough: ZooKeeper accepts connections before it serves sessions, and a session request sent in that
+ * window can go unanswered, leaving the client waiting.
+ */
+async function isServing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
+    let answer = '';
+    const timer = setTimeout(() => socket.destroy(), 1_000);
+    socket.once('connect', () => socket.write('srvr'));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
     });
-    socket.once('error', () => resolve(false));
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(answer.includes('Mode:'));
+    });
+    socket.once('error', () => undefined);
   });
 }
 
@@ -128,7 +139,7 @@ export class ZooKeeperServer {
     while (Date.now() < deadline) {
       if (this.#hasExited)
         throw new Error(`ZooKeeper exited during start-up; see ${this.dataDir}/zookeeper.out`);
-      if (await canConnect(this.port)) return;
+      if (await isServing(this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`ZooKeeper did not listen on 127.0.0.1:${this.port} in time`);

@@ -1,6 +1,7 @@
 // The ZooKeeper client, broker registration and the metadata view against a real ZooKeeper server.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +25,7 @@ describe('ZooKeeper', () => {
   let dir: string;
   let server: ZooKeeperServer;
   const clients: ZooKeeperClient[] = [];
+  let proxy: TcpProxy | undefined;
 
   async function connect(): Promise<ZooKeeperClient> {
     const client = await ZooKeeperClient.connect({
@@ -41,6 +43,7 @@ describe('ZooKeeper', () => {
   });
 
   after(async () => {
+    proxy?.close();
     for (const client of clients) client.close();
     await server?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -85,8 +88,13 @@ describe('ZooKeeper', () => {
     await registerBroker(a, registration); // the same session again: accepted
     await assert.rejects(registerBroker(b, registration), BrokerIdInUseError);
     a.close();
-    // Closing the session removes the ephemeral znode at once.
-    assert.equal(await b.exists('/brokers/ids/5'), null);
+    // Closing the session removes the ephemeral znode as soon as the server processes the close,
+    // long before a session timeout would (6 s here).
+    const closedAt = Date.now();
+    while ((await b.exists('/brokers/ids/5')) !== null) {
+      assert.ok(Date.now() - closedAt < 3_000, 'the ephemeral znode outlived its closed session');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await registerBroker(b, registration);
   });
 
@@ -113,11 +121,12 @@ describe('ZooKeeper', () => {
     await createTopLevelPaths(zk);
     const view = new MetadataView(zk, pino({ level: 'silent' }));
     await view.start();
-    const changed = new Promise<void>((resolve) => {
+    const created = new Promise<void>((resolve) => {
       view.on('change', () => {
-        if (view.partition('watched', 1)?.leader === 2) resolve();
+        if (view.partition('watched', 1) !== undefined) resolve();
       });
     });
+    // The admin path writes the config and the assignment; the controller writes the partition states.
     await createTopicInZooKeeper(zk, {
       name: 'watched',
       assignment: new Map([
@@ -126,6 +135,29 @@ describe('ZooKeeper', () => {
       ]),
       configs: { 'retention.ms': '1000' },
     });
+    await created;
+    assert.equal(view.partition('watched', 1)?.leader, -1, 'no leader before the controller writes one');
+    assert.equal(
+      await zk.exists(TopicPartitionStateZNode.path('watched', 0)),
+      null,
+      'the admin path writes no partition state',
+    );
+    const changed = new Promise<void>((resolve) => {
+      view.on('change', () => {
+        if (view.partition('watched', 1)?.leader === 2) resolve();
+      });
+    });
+    // What the controller writes for a new partition.
+    for (const [partition, leader] of [
+      [0, 1],
+      [1, 2],
+    ] as const) {
+      await zk.createRecursive(`/brokers/topics/watched/partitions/${partition}`);
+      await zk.create(
+        TopicPartitionStateZNode.path('watched', partition),
+        TopicPartitionStateZNode.encode({ leader, leaderEpoch: 0, isr: [leader], controllerEpoch: 0 }),
+      );
+    }
     await changed;
     assert.deepEqual(view.topics.get('watched')?.config, { 'retention.ms': '1000' });
     const moved = new Promise<void>((resolve) => {
@@ -141,4 +173,114 @@ describe('ZooKeeper', () => {
     assert.equal(view.partition('watched', 1)?.leader, 1);
     view.close();
   });
+
+  it('fails requests at once once the session expired, and a view follows a new session', async () => {
+    proxy = await TcpProxy.start(server.port);
+    const zk = await ZooKeeperClient.connect({
+      connectString: `127.0.0.1:${proxy.port}`,
+      sessionTimeoutMs: 2_000,
+      connectionTimeoutMs: 10_000,
+    });
+    clients.push(zk);
+    await createTopLevelPaths(zk);
+    const view = new MetadataView(zk, pino({ level: 'silent' }));
+    await view.start();
+    const seen = (topic: string) =>
+      new Promise<void>((resolve) => {
+        if (view.topics.has(topic)) resolve();
+        view.on('change', () => {
+          if (view.topics.has(topic)) resolve();
+        });
+      });
+    await createTopicInZooKeeper(zk, { name: 'before-expiry', assignment: new Map([[0, [1]]]), configs: {} });
+    await seen('before-expiry');
+
+    const expired = new Promise<void>((resolve) => zk.once('expired', resolve));
+    // A network partition longer than the session timeout; when it heals, the server has ended the session.
+    proxy.partition();
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    proxy.heal();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      expired,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the session did not expire within 20 s')), 20_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    assert.equal(zk.isExpired, true);
+    const startedAt = Date.now();
+    await assert.rejects(zk.getData('/brokers'), (err: unknown) =>
+      ZooKeeperError.is(err, ZooKeeperCode.SESSION_EXPIRED),
+    );
+    assert.ok(Date.now() - startedAt < 1_000, 'no waiting on a dead session');
+    assert.ok(view.topics.has('before-expiry'), 'the view keeps answering meanwhile');
+
+    const fresh = await connect();
+    await view.rebind(fresh);
+    assert.ok(view.topicsComplete);
+    await createTopicInZooKeeper(fresh, {
+      name: 'after-expiry',
+      assignment: new Map([[0, [1]]]),
+      configs: {},
+    });
+    await seen('after-expiry');
+    view.close();
+  });
 });
+
+/** A TCP proxy in front of ZooKeeper that can cut every connection, as a network partition does. */
+class TcpProxy {
+  readonly #server: net.Server;
+  readonly #sockets = new Set<net.Socket>();
+  #partitioned = false;
+
+  private constructor(server: net.Server) {
+    this.#server = server;
+  }
+
+  static async start(targetPort: number): Promise<TcpProxy> {
+    const server = net.createServer();
+    const proxy = new TcpProxy(server);
+    server.on('connection', (client) => proxy.#accept(client, targetPort));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.#server.address() as net.AddressInfo).port;
+  }
+
+  partition(): void {
+    this.#partitioned = true;
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  heal(): void {
+    this.#partitioned = false;
+  }
+
+  close(): void {
+    this.partition();
+    this.#server.close();
+  }
+
+  #accept(client: net.Socket, targetPort: number): void {
+    if (this.#partitioned) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    for (const socket of [client, upstream]) {
+      this.#sockets.add(socket);
+      socket.on('close', () => {
+        this.#sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+      socket.on('error', () => undefined);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+}

@@ -6,19 +6,61 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './generated/sluice.ts';
 
+export type {
+  AlterConfigsRequest,
+  AlterConfigsRequest__Output,
+} from './generated/sluice/v1/AlterConfigsRequest.ts';
+export type {
+  AlterConfigsResponse,
+  AlterConfigsResponse__Output,
+} from './generated/sluice/v1/AlterConfigsResponse.ts';
 export type { CreatableTopic__Output } from './generated/sluice/v1/CreatableTopic.ts';
 export type { CreatableTopicResult } from './generated/sluice/v1/CreatableTopicResult.ts';
+export type {
+  CreatePartitionsRequest,
+  CreatePartitionsRequest__Output,
+} from './generated/sluice/v1/CreatePartitionsRequest.ts';
+export type {
+  CreatePartitionsResponse,
+  CreatePartitionsResponse__Output,
+} from './generated/sluice/v1/CreatePartitionsResponse.ts';
 export type { CreateTopicsRequest__Output } from './generated/sluice/v1/CreateTopicsRequest.ts';
 export type {
   CreateTopicsResponse,
   CreateTopicsResponse__Output,
 } from './generated/sluice/v1/CreateTopicsResponse.ts';
 export type {
+  DeleteTopicsRequest,
+  DeleteTopicsRequest__Output,
+} from './generated/sluice/v1/DeleteTopicsRequest.ts';
+export type {
+  DeleteTopicsResponse,
+  DeleteTopicsResponse__Output,
+} from './generated/sluice/v1/DeleteTopicsResponse.ts';
+export type {
+  DescribeConfigsRequest,
+  DescribeConfigsRequest__Output,
+} from './generated/sluice/v1/DescribeConfigsRequest.ts';
+export type { DescribeConfigsResourceResult } from './generated/sluice/v1/DescribeConfigsResourceResult.ts';
+export type {
+  DescribeConfigsResponse,
+  DescribeConfigsResponse__Output,
+} from './generated/sluice/v1/DescribeConfigsResponse.ts';
+export type {
   FetchPartitionData,
   FetchPartitionData__Output,
 } from './generated/sluice/v1/FetchPartitionData.ts';
 export type { FetchRequest, FetchRequest__Output } from './generated/sluice/v1/FetchRequest.ts';
 export type { FetchResponse, FetchResponse__Output } from './generated/sluice/v1/FetchResponse.ts';
+export type {
+  InitProducerIdRequest,
+  InitProducerIdRequest__Output,
+} from './generated/sluice/v1/InitProducerIdRequest.ts';
+export type {
+  InitProducerIdResponse,
+  InitProducerIdResponse__Output,
+} from './generated/sluice/v1/InitProducerIdResponse.ts';
+export type { InterBrokerClient, InterBrokerHandlers } from './generated/sluice/v1/InterBroker.ts';
 export type { ListOffsetsPartitionResponse } from './generated/sluice/v1/ListOffsetsPartitionResponse.ts';
 export type {
   ListOffsetsRequest,
@@ -39,6 +81,14 @@ export type { PartitionProduceResponse } from './generated/sluice/v1/PartitionPr
 export type { ProduceRequest, ProduceRequest__Output } from './generated/sluice/v1/ProduceRequest.ts';
 export type { ProduceResponse, ProduceResponse__Output } from './generated/sluice/v1/ProduceResponse.ts';
 export type { SluiceClient, SluiceHandlers } from './generated/sluice/v1/Sluice.ts';
+export type {
+  StopReplicaRequest,
+  StopReplicaRequest__Output,
+} from './generated/sluice/v1/StopReplicaRequest.ts';
+export type {
+  StopReplicaResponse,
+  StopReplicaResponse__Output,
+} from './generated/sluice/v1/StopReplicaResponse.ts';
 export type { TopicMetadata } from './generated/sluice/v1/TopicMetadata.ts';
 export type { ProtoGrpcType } from './generated/sluice.ts';
 
@@ -58,6 +108,19 @@ const LOADER_OPTIONS: protoLoader.Options = {
  * (100 MiB) and fetch.max.bytes (50 MiB). Both sides set their limits explicitly from config.
  */
 export const DEFAULT_GRPC_MAX_MESSAGE_BYTES = 104_857_600;
+
+/** Kafka's ConfigResource.Type codes. */
+export const ConfigResourceType = { TOPIC: 2, BROKER: 4 } as const;
+
+/** Kafka's DescribeConfigs ConfigSource codes. */
+export const ConfigSource = {
+  DYNAMIC_TOPIC_CONFIG: 1,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+} as const;
+
+/** Kafka's IncrementalAlterConfigs operation codes. */
+export const ConfigOperation = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 
 let loaded: ProtoGrpcType | undefined;
 

@@ -1,6 +1,7 @@
 // The public entry of @sluice/protocol: the wire and disk formats shared by broker and client.
 // Everything importable from outside the package is re-exported here and nowhere else.
 
+export * from './compression.ts';
 export * from './crc32c.ts';
 export * from './errors.ts';
 export * from './grpc.ts';

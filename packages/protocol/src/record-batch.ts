@@ -19,6 +19,13 @@
 // ever writes magic 2, and magic lies outside the CRC, so any other value is taken as corruption:
 // CORRUPT_MESSAGE with a message naming the magic.
 
+import {
+  CompressionCodec,
+  type CompressionType,
+  codecOf,
+  compressRecords,
+  decompressRecordsSection,
+} from './compression.ts';
 import { crc32c } from './crc32c.ts';
 import { ErrorCode, KafkaError } from './errors.ts';
 import {
@@ -60,8 +67,8 @@ export const TIMESTAMP_TYPE_MASK = 0x08;
 export const TRANSACTIONAL_FLAG_MASK = 0x10;
 export const CONTROL_FLAG_MASK = 0x20;
 
-/** Compression codec ids of attribute bits 0-2. */
-export const CompressionCodec = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
+/** The most bytes a compressed records section may inflate to (Kafka bounds it by the batch itself). */
+export const MAX_DECOMPRESSED_RECORDS_BYTES = 128 * 1024 * 1024;
 
 export const NO_TIMESTAMP = -1;
 export const NO_PRODUCER_ID = -1;
@@ -103,8 +110,8 @@ export interface BatchOptions {
   baseSequence?: number;
   timestampType?: TimestampType;
   isTransactional?: boolean;
-  /** Only 'none' until the codecs land (see "Compression hook" below). */
-  compression?: 'none';
+  /** The codec for the records section (attribute bits 0-2); default 'none'. */
+  compression?: CompressionType;
 }
 
 export interface RecordBatchHeader {
@@ -165,22 +172,18 @@ export function isControlBatch(attributes: number): boolean {
 // Compression hook
 //
 // The records section of a compressed batch (everything after the 61-byte header) is one compressed
-// stream holding the same record encoding. Codecs plug in at these two points and nowhere else:
+// stream holding the same record encoding. Codecs (compression.ts) plug in at these two points only:
 //   - encode: compressRecords(plain section, codec) after writeRecords, before the CRC;
-//   - validate/decode: decompressRecords(section, codec) before walkRecords. A codec must bound its
-//     output (the caller passes the most it will accept) so a small batch cannot inflate without end.
-// Until a codec is registered, a compressed batch is refused with UNSUPPORTED_COMPRESSION_TYPE;
-// ids 5-7 name no codec at all and are corruption.
+//   - validate/decode: decompressRecords(section, codec) before walkRecords, bounded by
+//     MAX_DECOMPRESSED_RECORDS_BYTES so a small batch cannot inflate without end.
+// Ids 5-7 name no codec at all and are corruption.
 
 function decompressRecords(section: Buffer, codec: number): Buffer {
   if (codec === CompressionCodec.none) return section;
-  if (codec <= CompressionCodec.zstd) {
-    throw new KafkaError(
-      ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
-      `record batch uses compression codec ${codec}; this version reads uncompressed batches only`,
-    );
+  if (codec > CompressionCodec.zstd) {
+    throw corrupt(`record batch names compression codec ${codec}, which does not exist`);
   }
-  throw corrupt(`record batch names compression codec ${codec}, which does not exist`);
+  return decompressRecordsSection(section, codec, MAX_DECOMPRESSED_RECORDS_BYTES);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -205,7 +208,7 @@ function assertIntegerIn(value: number, min: number, max: number, what: string):
 }
 
 /**
- * Encodes `records` as one uncompressed RecordBatch v2. Offset deltas are 0..n-1, firstTimestamp is the
+ * Encodes `records` as one RecordBatch v2 (compressed when options.compression says so). Offset deltas are 0..n-1, firstTimestamp is the
  * first record's timestamp and maxTimestamp the largest. Sizes are computed first and the batch
  * is allocated once.
  */
@@ -222,14 +225,8 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
   assertIntegerIn(producerId, -1, Number.MAX_SAFE_INTEGER, 'producerId');
   assertIntegerIn(producerEpoch, -1, 0x7fff, 'producerEpoch');
   assertIntegerIn(baseSequence, -1, MAX_INT32, 'baseSequence');
-  const compression = options.compression ?? 'none';
-  if (compression !== 'none') {
-    throw new KafkaError(
-      ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
-      `compression '${compression}' is not supported`,
-    );
-  }
-  let attributes = CompressionCodec.none;
+  const codec = codecOf(options.compression ?? 'none');
+  let attributes: number = CompressionCodec.none;
   if (options.timestampType === 'LogAppendTime') attributes |= TIMESTAMP_TYPE_MASK;
   if (options.isTransactional === true) attributes |= TRANSACTIONAL_FLAG_MASK;
 
@@ -303,8 +300,19 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
     }
   }
   if (pos !== size) throw new Error(`encodeRecordBatch: wrote ${pos} of ${size} bytes (sizing bug)`);
-  buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_OFFSET, size), CRC_OFFSET);
-  return buf;
+  if (codec === CompressionCodec.none) {
+    buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_OFFSET, size), CRC_OFFSET);
+    return buf;
+  }
+  // The header stays; the records section is replaced by its compressed form.
+  const compressed = compressRecords(buf.subarray(RECORDS_OFFSET), codec);
+  const out = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length);
+  buf.copy(out, 0, 0, RECORDS_OFFSET);
+  compressed.copy(out, RECORDS_OFFSET);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
+  out.writeInt16BE(attributes | codec, ATTRIBUTES_OFFSET);
+  out.writeUInt32BE(crc32c(out, ATTRIBUTES_OFFSET, out.length), CRC_OFFSET);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -496,8 +504,8 @@ function checkMagic(header: RecordBatchHeader, position: number): void {
  * Checks the batch at `buf[position, position + size)` and returns its header. Throws KafkaError:
  * CORRUPT_MESSAGE for a truncated batch, a batchLength that disagrees with `size`, a magic other than 2,
  * a CRC mismatch, or records that do not add up (count, offset deltas, lengths, trailing bytes);
- * MESSAGE_TOO_LARGE when `size` exceeds `maxBatchBytes`; UNSUPPORTED_COMPRESSION_TYPE for a compressed
- * batch. Allocates nothing per record.
+ * MESSAGE_TOO_LARGE when `size` exceeds `maxBatchBytes`. A compressed batch is decompressed (bounded)
+ * to check its records, as Kafka 2.7's LogValidator does; nothing is allocated per record.
  */
 export function validateRecordBatch(
   buf: Buffer,

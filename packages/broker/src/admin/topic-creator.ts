@@ -1,7 +1,8 @@
 // Topic creation on a broker (Kafka's AdminManager.createTopics): validates names, sizes, assignments
-// and configs with Kafka's error codes, writes the topic to ZooKeeper, and waits (bounded by the
-// request's timeout) until the metadata this broker serves shows the topic's leaders. Auto-creation
-// (auto.create.topics.enable) takes the same path with the broker's defaults.
+// and configs with Kafka's error codes, writes the topic's config and assignment to ZooKeeper, and waits
+// (bounded by the request's timeout) until the controller has elected the topic's leaders and the
+// metadata this broker serves shows them. Auto-creation (auto.create.topics.enable) takes the same path
+// with the broker's defaults.
 import {
   assignReplicasToBrokers,
   createTopicInZooKeeper,
@@ -12,6 +13,7 @@ import {
 import { ErrorCode, KafkaError, topicCollisionName, validateTopicName } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import { type BrokerConfig, ConfigError, validateTopicConfigs } from '../config/index.ts';
+import { leadersKnown, waitForMetadata } from './metadata-wait.ts';
 
 export interface TopicCreation {
   name: string;
@@ -114,6 +116,9 @@ export class TopicCreator {
 
   #plan(topic: TopicCreation): Map<number, number[]> {
     validateTopicName(topic.name);
+    if (this.#metadata.topics.get(topic.name)?.markedForDeletion) {
+      throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${topic.name}' is marked for deletion.`);
+    }
     if (this.#metadata.topics.has(topic.name)) {
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${topic.name}' already exists.`);
     }
@@ -156,28 +161,6 @@ export class TopicCreator {
   }
 
   async #waitForLeaders(topics: readonly string[], timeoutMs: number): Promise<void> {
-    const ready = () =>
-      topics.every((name) => {
-        const topic = this.#metadata.topics.get(name);
-        return (
-          topic !== undefined &&
-          topic.partitions.size > 0 &&
-          [...topic.partitions.values()].every((p) => p.leader >= 0)
-        );
-      });
-    if (ready() || timeoutMs <= 0) return;
-    await new Promise<void>((resolve) => {
-      const onChange = () => {
-        if (!ready()) return;
-        done();
-      };
-      const done = () => {
-        clearTimeout(timer);
-        this.#metadata.off('change', onChange);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.#metadata.on('change', onChange);
-    });
+    await waitForMetadata(this.#metadata, () => leadersKnown(this.#metadata, topics), timeoutMs);
   }
 }

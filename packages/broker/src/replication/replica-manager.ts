@@ -1,7 +1,9 @@
 // The partitions this broker holds and the core of produce, fetch and list-offsets, independent of the
 // API that carries them (gRPC today, Kafka's wire protocol later). The broker learns its roles from the
-// partition state in ZooKeeper (through the MetadataView): it serves reads and writes for the partitions
-// it leads, with the leader epoch of that state, and keeps the logs of the partitions it follows.
+// partition state in ZooKeeper (through the MetadataView), which the controller writes: it serves reads
+// and writes for the partitions it leads, with the leader epoch of that state, and keeps the logs of the
+// partitions it follows. A topic marked for deletion is served no more; the controller's StopReplica
+// deletes its logs, and logs of topics that no longer exist at all are deleted on sight.
 //
 // Until follower fetching lands (replication), the leader treats itself as the only in-sync replica:
 // its high watermark is its log end offset.
@@ -12,6 +14,7 @@ import type { BrokerConfig } from '../config/index.ts';
 import { effectiveTopicConfig } from '../config/index.ts';
 import type { LogConfig, LogManager, PartitionLog } from '../log/index.ts';
 import { AppendWaiters, partitionKey } from './append-waiters.ts';
+import { appendIdempotent } from './idempotence.ts';
 
 export interface LeaderIdAndEpoch {
   leaderId: number;
@@ -68,6 +71,14 @@ interface HostedPartition {
   log: PartitionLog;
   isLeader: boolean;
   leaderEpoch: number;
+  /** Creation zxid of the topic this log belongs to: a topic created anew under the same name differs. */
+  topicZxid: string;
+}
+
+export interface StopReplicaPartitionResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
 }
 
 export class ReplicaManager {
@@ -78,7 +89,15 @@ export class ReplicaManager {
   readonly #logger: Logger;
   readonly #hosted = new Map<string, HostedPartition>();
   readonly #waiters = new AppendWaiters();
+  /** Partitions the controller stopped and deleted, by key: not opened again for that topic incarnation. */
+  readonly #stopped = new Map<string, { topic: string; topicZxid: string }>();
+  /** The overrides last applied to each topic's logs, as JSON. */
+  readonly #appliedConfigs = new Map<string, string>();
+  /** The highest controller epoch heard from: requests of older controllers are refused. */
+  #controllerEpoch = -1;
   #reconciling: Promise<void> = Promise.resolve();
+  /** A reconciliation queued but not started yet. */
+  #pendingReconcile: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: {
@@ -95,13 +114,91 @@ export class ReplicaManager {
     this.#logger = options.logger;
   }
 
-  /** Applies the partition states in the metadata view: one reconciliation at a time, in order. */
+  /**
+   * Applies the partition states in the metadata view: one reconciliation at a time, in order. Calls
+   * while one is waiting to start share it (a burst of view changes costs one pass, not one each).
+   */
   reconcile(): Promise<void> {
-    this.#reconciling = this.#reconciling.then(
-      () => this.#reconcileNow(),
-      () => this.#reconcileNow(),
+    if (this.#pendingReconcile) return this.#pendingReconcile;
+    const pending = this.#serialized(async () => {
+      this.#pendingReconcile = undefined;
+      await this.#reconcileNow();
+    });
+    this.#pendingReconcile = pending;
+    return pending;
+  }
+
+  /** Runs `task` after every reconciliation or stop queued before it, never alongside one. */
+  #serialized<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#reconciling.then(task, task);
+    this.#reconciling = result.then(
+      () => undefined,
+      () => undefined,
     );
-    return this.#reconciling;
+    return result;
+  }
+
+  /**
+   * The controller's StopReplica: stop serving the partitions and, with deletePartitions, delete their
+   * logs (topic deletion). Refused with STALE_CONTROLLER_EPOCH for an older controller than one heard from.
+   */
+  async stopReplicas(request: {
+    controllerId: number;
+    controllerEpoch: number;
+    deletePartitions: boolean;
+    partitions: ReadonlyArray<{ topic: string; partition: number }>;
+  }): Promise<{ errorCode: number; partitions: StopReplicaPartitionResult[] }> {
+    if (request.controllerEpoch < this.#controllerEpoch) {
+      this.#logger.warn(
+        {
+          controllerId: request.controllerId,
+          controllerEpoch: request.controllerEpoch,
+          known: this.#controllerEpoch,
+        },
+        'ignoring StopReplica from a stale controller',
+      );
+      return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitions: [] };
+    }
+    this.#controllerEpoch = request.controllerEpoch;
+    const partitions = await this.#serialized(async () => {
+      const results: StopReplicaPartitionResult[] = [];
+      for (const { topic, partition } of request.partitions) {
+        const key = partitionKey(topic, partition);
+        const hosted = this.#hosted.get(key);
+        let errorCode: number = ErrorCode.NONE;
+        try {
+          this.#unhost(key);
+          if (request.deletePartitions) {
+            const topicZxid = hosted?.topicZxid ?? this.#metadata.topics.get(topic)?.createdZxid ?? '';
+            this.#stopped.set(key, { topic, topicZxid });
+            await this.#logs.deleteLog(topic, partition);
+          }
+        } catch (err) {
+          this.#logger.error({ err, topic, partition }, 'cannot delete partition log');
+          errorCode = err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
+        }
+        results.push({ topic, partition, errorCode });
+      }
+      return results;
+    });
+    this.#logger.info(
+      {
+        controllerId: request.controllerId,
+        partitions: partitions.length,
+        deleted: request.deletePartitions,
+      },
+      "stopped replicas at the controller's request",
+    );
+    return { errorCode: ErrorCode.NONE, partitions };
+  }
+
+  /** Stops serving a partition: clients waiting on it get their answer (an error) at once. */
+  #unhost(key: string): void {
+    const hosted = this.#hosted.get(key);
+    if (!hosted) return;
+    this.#hosted.delete(key);
+    hosted.isLeader = false;
+    this.#waiters.notify(key);
   }
 
   logConfigFor(topic: string): LogConfig {
@@ -111,10 +208,24 @@ export class ReplicaManager {
 
   async #reconcileNow(): Promise<void> {
     if (this.#closed) return;
+    if (this.#metadata.topicsComplete) await this.#removeDeletedTopics();
+    this.#applyConfigChanges();
     for (const topic of this.#metadata.topics.values()) {
       for (const view of topic.partitions.values()) {
         if (!view.replicas.includes(this.#brokerId)) continue;
         const key = partitionKey(view.topic, view.partition);
+        const stopped = this.#stopped.get(key);
+        if (stopped && stopped.topicZxid !== topic.createdZxid && stopped.topicZxid !== '')
+          this.#stopped.delete(key);
+        if (topic.markedForDeletion || this.#stopped.has(key)) {
+          // Being deleted: serve it no more; its log goes when the controller asks (StopReplica).
+          const hosted = this.#hosted.get(key);
+          if (hosted?.isLeader) {
+            hosted.isLeader = false;
+            this.#waiters.notify(key);
+          }
+          continue;
+        }
         let hosted = this.#hosted.get(key);
         try {
           if (!hosted) {
@@ -123,7 +234,7 @@ export class ReplicaManager {
               view.partition,
               this.logConfigFor(view.topic),
             );
-            hosted = { log, isLeader: false, leaderEpoch: -1 };
+            hosted = { log, isLeader: false, leaderEpoch: -1, topicZxid: topic.createdZxid };
             this.#hosted.set(key, hosted);
           }
         } catch (err) {
@@ -144,6 +255,65 @@ export class ReplicaManager {
           if (isLeader) hosted.log.setHighWatermark(hosted.log.logEndOffset);
           this.#waiters.notify(key);
         }
+      }
+    }
+  }
+
+  /**
+   * Logs of topics that no longer exist (deleted while this broker watched, or before it started) and of
+   * an older topic under a reused name: stop serving them and delete them. Called only with a complete
+   * topic list, so a topic missing from it really is gone.
+   */
+  async #removeDeletedTopics(): Promise<void> {
+    const topics = this.#metadata.topics;
+    for (const [key, hosted] of [...this.#hosted]) {
+      const topic = topics.get(hosted.log.topic);
+      if (topic && topic.createdZxid === hosted.topicZxid) continue;
+      this.#unhost(key);
+      await this.#deleteLog(
+        hosted.log.topic,
+        hosted.log.partition,
+        topic ? 'a new topic of the same name replaced it' : 'its topic was deleted',
+      );
+    }
+    for (const [key, stopped] of [...this.#stopped]) {
+      if (!topics.has(stopped.topic)) this.#stopped.delete(key);
+    }
+    for (const log of [...this.#logs.allLogs()]) {
+      const key = partitionKey(log.topic, log.partition);
+      if (this.#hosted.has(key)) continue;
+      if (topics.has(log.topic) && !this.#stopped.has(key)) continue;
+      await this.#deleteLog(log.topic, log.partition, 'its topic does not exist');
+    }
+    for (const name of [...this.#appliedConfigs.keys()])
+      if (!topics.has(name)) this.#appliedConfigs.delete(name);
+  }
+
+  async #deleteLog(topic: string, partition: number, reason: string): Promise<void> {
+    try {
+      await this.#logs.deleteLog(topic, partition);
+      this.#logger.info({ topic, partition, reason }, 'deleted partition log');
+    } catch (err) {
+      this.#logger.error({ err, topic, partition }, 'cannot delete partition log');
+    }
+  }
+
+  /** A topic's overrides changed (AlterConfigs, /config/topics/<t>): its logs take the new config. */
+  #applyConfigChanges(): void {
+    for (const topic of this.#metadata.topics.values()) {
+      const json = JSON.stringify(topic.config);
+      const applied = this.#appliedConfigs.get(topic.name);
+      if (applied === json) continue;
+      this.#appliedConfigs.set(topic.name, json);
+      if (applied === undefined) continue; // first sight: logs open with it
+      try {
+        this.#logs.updateConfig(topic.name, this.logConfigFor(topic.name));
+        this.#logger.info({ topic: topic.name, config: topic.config }, 'topic config changed');
+      } catch (err) {
+        this.#logger.error(
+          { err, topic: topic.name },
+          'cannot apply the topic config; keeping the previous one',
+        );
       }
     }
   }
@@ -194,7 +364,9 @@ export class ReplicaManager {
     }
     try {
       const hosted = this.#leaderPartition(topic, partition);
-      const appended = await hosted.log.appendAsLeader(batch, hosted.leaderEpoch);
+      const appended = await appendIdempotent(hosted.log, batch, () =>
+        hosted.log.appendAsLeader(batch, hosted.leaderEpoch),
+      );
       hosted.log.setHighWatermark(hosted.log.logEndOffset);
       this.#waiters.notify(partitionKey(topic, partition));
       result.baseOffset = appended.baseOffset;

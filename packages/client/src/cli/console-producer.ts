@@ -7,7 +7,7 @@ import { type FlagSpec, formatHelp, keyValues, parseFlags, UsageError } from './
 import { connectFromFlags } from './connect.ts';
 import type { CommandIO } from './io.ts';
 
-const SPECS: FlagSpec[] = [
+export const SPECS: FlagSpec[] = [
   {
     name: 'bootstrap-server',
     value: '<String: server to connect to>',

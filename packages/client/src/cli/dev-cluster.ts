@@ -7,7 +7,7 @@ import { DevCluster } from '../dev-cluster/cluster.ts';
 import { type FlagSpec, formatHelp, intFlag, parseFlags, UsageError } from './args.ts';
 import type { CommandIO } from './io.ts';
 
-const SPECS: FlagSpec[] = [
+export const SPECS: FlagSpec[] = [
   { name: 'brokers', value: '<Integer: count>', description: 'How many brokers to start.', default: '3' },
   {
     name: 'data-dir',

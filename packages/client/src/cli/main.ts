@@ -12,9 +12,12 @@ const COMMANDS: Record<string, string> = {
   'server-start':
     'Run a broker: sluice server-start server.properties [--override key=value]*  (kafka-server-start.sh)',
   'dev-cluster': 'Run ZooKeeper and N brokers on 127.0.0.1 for development',
-  topics: 'Create, list and describe topics  (kafka-topics.sh)',
+  topics: 'Create, delete, describe, or change a topic  (kafka-topics.sh)',
   'console-producer': 'Send lines from standard input as records  (kafka-console-producer.sh)',
   'console-consumer': 'Print records from a topic  (kafka-console-consumer.sh)',
+  'producer-perf-test': 'Measure producer throughput and latency  (kafka-producer-perf-test.sh)',
+  'consumer-perf-test': 'Measure consumer throughput  (kafka-consumer-perf-test.sh)',
+  completion: 'Print a shell completion script: sluice completion bash|zsh',
 };
 
 function usage(): string {
@@ -66,6 +69,12 @@ export async function main(
         return await consoleProducerCommand(args, io, stdin as import('node:stream').Readable);
       case 'console-consumer':
         return await consoleConsumerCommand(args, io);
+      case 'producer-perf-test':
+        return await (await import('./producer-perf-test.ts')).producerPerfTestCommand(args, io);
+      case 'consumer-perf-test':
+        return await (await import('./consumer-perf-test.ts')).consumerPerfTestCommand(args, io);
+      case 'completion':
+        return (await import('./completion.ts')).completionCommand(args, io);
       default:
         io.err(`Unknown command '${command}'\n${usage()}`);
         return 1;

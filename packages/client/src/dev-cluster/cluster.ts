@@ -25,7 +25,7 @@ export interface ReadyInfo {
 }
 
 export class DevCluster {
-  readonly zookeeper: ZooKeeperServer;
+  #zookeeper: ZooKeeperServer;
   readonly brokers: BrokerProcess[];
   readonly #zk: ZooKeeperClient;
   readonly dataDir: string;
@@ -37,7 +37,7 @@ export class DevCluster {
     brokers: BrokerProcess[],
   ) {
     this.dataDir = dataDir;
-    this.zookeeper = zookeeper;
+    this.#zookeeper = zookeeper;
     this.#zk = zk;
     this.brokers = brokers;
   }
@@ -81,6 +81,26 @@ export class DevCluster {
     }
   }
 
+  get zookeeper(): ZooKeeperServer {
+    return this.#zookeeper;
+  }
+
+  /** Stops ZooKeeper, leaving the brokers running (a ZooKeeper outage). */
+  async stopZooKeeper(): Promise<void> {
+    await this.#zookeeper.stop();
+  }
+
+  /**
+   * Starts ZooKeeper again on the same port with the same data: sessions that have not expired survive,
+   * as they do when a real ensemble comes back.
+   */
+  async startZooKeeper(): Promise<void> {
+    this.#zookeeper = await ZooKeeperServer.start({
+      dataDir: this.#zookeeper.dataDir,
+      port: this.#zookeeper.port,
+    });
+  }
+
   /** A ZooKeeper session of the harness's own, for tests that read znodes. */
   get zk(): ZooKeeperClient {
     return this.#zk;
@@ -107,6 +127,6 @@ export class DevCluster {
   async stop(): Promise<void> {
     await Promise.allSettled(this.brokers.map((b) => b.stop()));
     this.#zk.close();
-    await this.zookeeper.stop();
+    await this.#zookeeper.stop();
   }
 }

@@ -2,16 +2,37 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AlterConfigsRequest as _sluice_v1_AlterConfigsRequest, AlterConfigsRequest__Output as _sluice_v1_AlterConfigsRequest__Output } from './sluice/v1/AlterConfigsRequest.ts';
+import type { AlterConfigsResource as _sluice_v1_AlterConfigsResource, AlterConfigsResource__Output as _sluice_v1_AlterConfigsResource__Output } from './sluice/v1/AlterConfigsResource.ts';
+import type { AlterConfigsResourceResponse as _sluice_v1_AlterConfigsResourceResponse, AlterConfigsResourceResponse__Output as _sluice_v1_AlterConfigsResourceResponse__Output } from './sluice/v1/AlterConfigsResourceResponse.ts';
+import type { AlterConfigsResponse as _sluice_v1_AlterConfigsResponse, AlterConfigsResponse__Output as _sluice_v1_AlterConfigsResponse__Output } from './sluice/v1/AlterConfigsResponse.ts';
+import type { AlterableConfig as _sluice_v1_AlterableConfig, AlterableConfig__Output as _sluice_v1_AlterableConfig__Output } from './sluice/v1/AlterableConfig.ts';
 import type { CreatableTopic as _sluice_v1_CreatableTopic, CreatableTopic__Output as _sluice_v1_CreatableTopic__Output } from './sluice/v1/CreatableTopic.ts';
 import type { CreatableTopicResult as _sluice_v1_CreatableTopicResult, CreatableTopicResult__Output as _sluice_v1_CreatableTopicResult__Output } from './sluice/v1/CreatableTopicResult.ts';
+import type { CreatePartitionsAssignment as _sluice_v1_CreatePartitionsAssignment, CreatePartitionsAssignment__Output as _sluice_v1_CreatePartitionsAssignment__Output } from './sluice/v1/CreatePartitionsAssignment.ts';
+import type { CreatePartitionsRequest as _sluice_v1_CreatePartitionsRequest, CreatePartitionsRequest__Output as _sluice_v1_CreatePartitionsRequest__Output } from './sluice/v1/CreatePartitionsRequest.ts';
+import type { CreatePartitionsResponse as _sluice_v1_CreatePartitionsResponse, CreatePartitionsResponse__Output as _sluice_v1_CreatePartitionsResponse__Output } from './sluice/v1/CreatePartitionsResponse.ts';
+import type { CreatePartitionsTopic as _sluice_v1_CreatePartitionsTopic, CreatePartitionsTopic__Output as _sluice_v1_CreatePartitionsTopic__Output } from './sluice/v1/CreatePartitionsTopic.ts';
+import type { CreatePartitionsTopicResult as _sluice_v1_CreatePartitionsTopicResult, CreatePartitionsTopicResult__Output as _sluice_v1_CreatePartitionsTopicResult__Output } from './sluice/v1/CreatePartitionsTopicResult.ts';
 import type { CreateTopicsRequest as _sluice_v1_CreateTopicsRequest, CreateTopicsRequest__Output as _sluice_v1_CreateTopicsRequest__Output } from './sluice/v1/CreateTopicsRequest.ts';
 import type { CreateTopicsResponse as _sluice_v1_CreateTopicsResponse, CreateTopicsResponse__Output as _sluice_v1_CreateTopicsResponse__Output } from './sluice/v1/CreateTopicsResponse.ts';
+import type { DeletableTopicResult as _sluice_v1_DeletableTopicResult, DeletableTopicResult__Output as _sluice_v1_DeletableTopicResult__Output } from './sluice/v1/DeletableTopicResult.ts';
+import type { DeleteTopicsRequest as _sluice_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _sluice_v1_DeleteTopicsRequest__Output } from './sluice/v1/DeleteTopicsRequest.ts';
+import type { DeleteTopicsResponse as _sluice_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _sluice_v1_DeleteTopicsResponse__Output } from './sluice/v1/DeleteTopicsResponse.ts';
+import type { DescribeConfigsRequest as _sluice_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _sluice_v1_DescribeConfigsRequest__Output } from './sluice/v1/DescribeConfigsRequest.ts';
+import type { DescribeConfigsResource as _sluice_v1_DescribeConfigsResource, DescribeConfigsResource__Output as _sluice_v1_DescribeConfigsResource__Output } from './sluice/v1/DescribeConfigsResource.ts';
+import type { DescribeConfigsResourceResult as _sluice_v1_DescribeConfigsResourceResult, DescribeConfigsResourceResult__Output as _sluice_v1_DescribeConfigsResourceResult__Output } from './sluice/v1/DescribeConfigsResourceResult.ts';
+import type { DescribeConfigsResponse as _sluice_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _sluice_v1_DescribeConfigsResponse__Output } from './sluice/v1/DescribeConfigsResponse.ts';
+import type { DescribeConfigsResult as _sluice_v1_DescribeConfigsResult, DescribeConfigsResult__Output as _sluice_v1_DescribeConfigsResult__Output } from './sluice/v1/DescribeConfigsResult.ts';
 import type { FetchPartition as _sluice_v1_FetchPartition, FetchPartition__Output as _sluice_v1_FetchPartition__Output } from './sluice/v1/FetchPartition.ts';
 import type { FetchPartitionData as _sluice_v1_FetchPartitionData, FetchPartitionData__Output as _sluice_v1_FetchPartitionData__Output } from './sluice/v1/FetchPartitionData.ts';
 import type { FetchRequest as _sluice_v1_FetchRequest, FetchRequest__Output as _sluice_v1_FetchRequest__Output } from './sluice/v1/FetchRequest.ts';
 import type { FetchResponse as _sluice_v1_FetchResponse, FetchResponse__Output as _sluice_v1_FetchResponse__Output } from './sluice/v1/FetchResponse.ts';
 import type { FetchTopic as _sluice_v1_FetchTopic, FetchTopic__Output as _sluice_v1_FetchTopic__Output } from './sluice/v1/FetchTopic.ts';
 import type { FetchTopicResponse as _sluice_v1_FetchTopicResponse, FetchTopicResponse__Output as _sluice_v1_FetchTopicResponse__Output } from './sluice/v1/FetchTopicResponse.ts';
+import type { InitProducerIdRequest as _sluice_v1_InitProducerIdRequest, InitProducerIdRequest__Output as _sluice_v1_InitProducerIdRequest__Output } from './sluice/v1/InitProducerIdRequest.ts';
+import type { InitProducerIdResponse as _sluice_v1_InitProducerIdResponse, InitProducerIdResponse__Output as _sluice_v1_InitProducerIdResponse__Output } from './sluice/v1/InitProducerIdResponse.ts';
+import type { InterBrokerClient as _sluice_v1_InterBrokerClient, InterBrokerDefinition as _sluice_v1_InterBrokerDefinition } from './sluice/v1/InterBroker.ts';
 import type { LeaderIdAndEpoch as _sluice_v1_LeaderIdAndEpoch, LeaderIdAndEpoch__Output as _sluice_v1_LeaderIdAndEpoch__Output } from './sluice/v1/LeaderIdAndEpoch.ts';
 import type { ListOffsetsPartition as _sluice_v1_ListOffsetsPartition, ListOffsetsPartition__Output as _sluice_v1_ListOffsetsPartition__Output } from './sluice/v1/ListOffsetsPartition.ts';
 import type { ListOffsetsPartitionResponse as _sluice_v1_ListOffsetsPartitionResponse, ListOffsetsPartitionResponse__Output as _sluice_v1_ListOffsetsPartitionResponse__Output } from './sluice/v1/ListOffsetsPartitionResponse.ts';
@@ -29,6 +50,10 @@ import type { ProduceRequest as _sluice_v1_ProduceRequest, ProduceRequest__Outpu
 import type { ProduceResponse as _sluice_v1_ProduceResponse, ProduceResponse__Output as _sluice_v1_ProduceResponse__Output } from './sluice/v1/ProduceResponse.ts';
 import type { ReplicaAssignment as _sluice_v1_ReplicaAssignment, ReplicaAssignment__Output as _sluice_v1_ReplicaAssignment__Output } from './sluice/v1/ReplicaAssignment.ts';
 import type { SluiceClient as _sluice_v1_SluiceClient, SluiceDefinition as _sluice_v1_SluiceDefinition } from './sluice/v1/Sluice.ts';
+import type { StopReplicaPartition as _sluice_v1_StopReplicaPartition, StopReplicaPartition__Output as _sluice_v1_StopReplicaPartition__Output } from './sluice/v1/StopReplicaPartition.ts';
+import type { StopReplicaPartitionError as _sluice_v1_StopReplicaPartitionError, StopReplicaPartitionError__Output as _sluice_v1_StopReplicaPartitionError__Output } from './sluice/v1/StopReplicaPartitionError.ts';
+import type { StopReplicaRequest as _sluice_v1_StopReplicaRequest, StopReplicaRequest__Output as _sluice_v1_StopReplicaRequest__Output } from './sluice/v1/StopReplicaRequest.ts';
+import type { StopReplicaResponse as _sluice_v1_StopReplicaResponse, StopReplicaResponse__Output as _sluice_v1_StopReplicaResponse__Output } from './sluice/v1/StopReplicaResponse.ts';
 import type { TopicMetadata as _sluice_v1_TopicMetadata, TopicMetadata__Output as _sluice_v1_TopicMetadata__Output } from './sluice/v1/TopicMetadata.ts';
 import type { TopicProduceData as _sluice_v1_TopicProduceData, TopicProduceData__Output as _sluice_v1_TopicProduceData__Output } from './sluice/v1/TopicProduceData.ts';
 import type { TopicProduceResponse as _sluice_v1_TopicProduceResponse, TopicProduceResponse__Output as _sluice_v1_TopicProduceResponse__Output } from './sluice/v1/TopicProduceResponse.ts';
@@ -40,16 +65,37 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   sluice: {
     v1: {
+      AlterConfigsRequest: MessageTypeDefinition<_sluice_v1_AlterConfigsRequest, _sluice_v1_AlterConfigsRequest__Output>
+      AlterConfigsResource: MessageTypeDefinition<_sluice_v1_AlterConfigsResource, _sluice_v1_AlterConfigsResource__Output>
+      AlterConfigsResourceResponse: MessageTypeDefinition<_sluice_v1_AlterConfigsResourceResponse, _sluice_v1_AlterConfigsResourceResponse__Output>
+      AlterConfigsResponse: MessageTypeDefinition<_sluice_v1_AlterConfigsResponse, _sluice_v1_AlterConfigsResponse__Output>
+      AlterableConfig: MessageTypeDefinition<_sluice_v1_AlterableConfig, _sluice_v1_AlterableConfig__Output>
       CreatableTopic: MessageTypeDefinition<_sluice_v1_CreatableTopic, _sluice_v1_CreatableTopic__Output>
       CreatableTopicResult: MessageTypeDefinition<_sluice_v1_CreatableTopicResult, _sluice_v1_CreatableTopicResult__Output>
+      CreatePartitionsAssignment: MessageTypeDefinition<_sluice_v1_CreatePartitionsAssignment, _sluice_v1_CreatePartitionsAssignment__Output>
+      CreatePartitionsRequest: MessageTypeDefinition<_sluice_v1_CreatePartitionsRequest, _sluice_v1_CreatePartitionsRequest__Output>
+      CreatePartitionsResponse: MessageTypeDefinition<_sluice_v1_CreatePartitionsResponse, _sluice_v1_CreatePartitionsResponse__Output>
+      CreatePartitionsTopic: MessageTypeDefinition<_sluice_v1_CreatePartitionsTopic, _sluice_v1_CreatePartitionsTopic__Output>
+      CreatePartitionsTopicResult: MessageTypeDefinition<_sluice_v1_CreatePartitionsTopicResult, _sluice_v1_CreatePartitionsTopicResult__Output>
       CreateTopicsRequest: MessageTypeDefinition<_sluice_v1_CreateTopicsRequest, _sluice_v1_CreateTopicsRequest__Output>
       CreateTopicsResponse: MessageTypeDefinition<_sluice_v1_CreateTopicsResponse, _sluice_v1_CreateTopicsResponse__Output>
+      DeletableTopicResult: MessageTypeDefinition<_sluice_v1_DeletableTopicResult, _sluice_v1_DeletableTopicResult__Output>
+      DeleteTopicsRequest: MessageTypeDefinition<_sluice_v1_DeleteTopicsRequest, _sluice_v1_DeleteTopicsRequest__Output>
+      DeleteTopicsResponse: MessageTypeDefinition<_sluice_v1_DeleteTopicsResponse, _sluice_v1_DeleteTopicsResponse__Output>
+      DescribeConfigsRequest: MessageTypeDefinition<_sluice_v1_DescribeConfigsRequest, _sluice_v1_DescribeConfigsRequest__Output>
+      DescribeConfigsResource: MessageTypeDefinition<_sluice_v1_DescribeConfigsResource, _sluice_v1_DescribeConfigsResource__Output>
+      DescribeConfigsResourceResult: MessageTypeDefinition<_sluice_v1_DescribeConfigsResourceResult, _sluice_v1_DescribeConfigsResourceResult__Output>
+      DescribeConfigsResponse: MessageTypeDefinition<_sluice_v1_DescribeConfigsResponse, _sluice_v1_DescribeConfigsResponse__Output>
+      DescribeConfigsResult: MessageTypeDefinition<_sluice_v1_DescribeConfigsResult, _sluice_v1_DescribeConfigsResult__Output>
       FetchPartition: MessageTypeDefinition<_sluice_v1_FetchPartition, _sluice_v1_FetchPartition__Output>
       FetchPartitionData: MessageTypeDefinition<_sluice_v1_FetchPartitionData, _sluice_v1_FetchPartitionData__Output>
       FetchRequest: MessageTypeDefinition<_sluice_v1_FetchRequest, _sluice_v1_FetchRequest__Output>
       FetchResponse: MessageTypeDefinition<_sluice_v1_FetchResponse, _sluice_v1_FetchResponse__Output>
       FetchTopic: MessageTypeDefinition<_sluice_v1_FetchTopic, _sluice_v1_FetchTopic__Output>
       FetchTopicResponse: MessageTypeDefinition<_sluice_v1_FetchTopicResponse, _sluice_v1_FetchTopicResponse__Output>
+      InitProducerIdRequest: MessageTypeDefinition<_sluice_v1_InitProducerIdRequest, _sluice_v1_InitProducerIdRequest__Output>
+      InitProducerIdResponse: MessageTypeDefinition<_sluice_v1_InitProducerIdResponse, _sluice_v1_InitProducerIdResponse__Output>
+      InterBroker: SubtypeConstructor<typeof grpc.Client, _sluice_v1_InterBrokerClient> & { service: _sluice_v1_InterBrokerDefinition }
       LeaderIdAndEpoch: MessageTypeDefinition<_sluice_v1_LeaderIdAndEpoch, _sluice_v1_LeaderIdAndEpoch__Output>
       ListOffsetsPartition: MessageTypeDefinition<_sluice_v1_ListOffsetsPartition, _sluice_v1_ListOffsetsPartition__Output>
       ListOffsetsPartitionResponse: MessageTypeDefinition<_sluice_v1_ListOffsetsPartitionResponse, _sluice_v1_ListOffsetsPartitionResponse__Output>
@@ -67,6 +113,10 @@ export interface ProtoGrpcType {
       ProduceResponse: MessageTypeDefinition<_sluice_v1_ProduceResponse, _sluice_v1_ProduceResponse__Output>
       ReplicaAssignment: MessageTypeDefinition<_sluice_v1_ReplicaAssignment, _sluice_v1_ReplicaAssignment__Output>
       Sluice: SubtypeConstructor<typeof grpc.Client, _sluice_v1_SluiceClient> & { service: _sluice_v1_SluiceDefinition }
+      StopReplicaPartition: MessageTypeDefinition<_sluice_v1_StopReplicaPartition, _sluice_v1_StopReplicaPartition__Output>
+      StopReplicaPartitionError: MessageTypeDefinition<_sluice_v1_StopReplicaPartitionError, _sluice_v1_StopReplicaPartitionError__Output>
+      StopReplicaRequest: MessageTypeDefinition<_sluice_v1_StopReplicaRequest, _sluice_v1_StopReplicaRequest__Output>
+      StopReplicaResponse: MessageTypeDefinition<_sluice_v1_StopReplicaResponse, _sluice_v1_StopReplicaResponse__Output>
       TopicMetadata: MessageTypeDefinition<_sluice_v1_TopicMetadata, _sluice_v1_TopicMetadata__Output>
       TopicProduceData: MessageTypeDefinition<_sluice_v1_TopicProduceData, _sluice_v1_TopicProduceData__Output>
       TopicProduceResponse: MessageTypeDefinition<_sluice_v1_TopicProduceResponse, _sluice_v1_TopicProduceResponse__Output>

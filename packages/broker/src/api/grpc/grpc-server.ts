@@ -1,15 +1,27 @@
-// The client-facing gRPC service (proto/sluice/v1/sluice.proto): a thin adapter that turns messages into
-// calls on the broker's core (ReplicaManager, TopicCreator, MetadataView) and back. No broker logic
-// lives here, so the Kafka wire-protocol adapter can serve the same core.
+// The gRPC services (proto/sluice/v1/sluice.proto): the client-facing Sluice service and the InterBroker
+// service the controller calls. A thin adapter that turns messages into calls on the broker's core
+// (ReplicaManager, the admin components, MetadataView) and back. No broker logic lives here, so the Kafka
+// wire-protocol adapter can serve the same core.
 import * as grpc from '@grpc/grpc-js';
 import type { MetadataView } from '@sluice/coordinator';
 import {
+  type AlterConfigsRequest__Output,
+  type AlterConfigsResponse,
+  ConfigResourceType,
+  type CreatePartitionsRequest__Output,
+  type CreatePartitionsResponse,
   type CreateTopicsRequest__Output,
   type CreateTopicsResponse,
+  type DeleteTopicsRequest__Output,
+  type DeleteTopicsResponse,
+  type DescribeConfigsRequest__Output,
+  type DescribeConfigsResponse,
   ErrorCode,
   errorInfo,
   type FetchRequest__Output,
   type FetchResponse,
+  type InitProducerIdResponse,
+  type InterBrokerHandlers,
   isInternalTopic,
   KafkaError,
   type ListOffsetsRequest__Output,
@@ -20,12 +32,17 @@ import {
   type ProduceRequest__Output,
   type ProduceResponse,
   type SluiceHandlers,
+  type StopReplicaRequest__Output,
+  type StopReplicaResponse,
   sluiceProto,
   type TopicMetadata,
   validateTopicName,
 } from '@sluice/protocol';
 import type { Logger } from 'pino';
+import type { PartitionCreator } from '../../admin/partition-creator.ts';
+import type { TopicConfigAdmin } from '../../admin/topic-config-admin.ts';
 import type { TopicCreator } from '../../admin/topic-creator.ts';
+import type { TopicDeleter } from '../../admin/topic-deleter.ts';
 import type { BrokerConfig } from '../../config/index.ts';
 import type { FetchPartitionResult, ReplicaManager } from '../../replication/replica-manager.ts';
 
@@ -37,7 +54,12 @@ export interface GrpcApiContext {
   config: BrokerConfig;
   metadata: MetadataView;
   replicaManager: ReplicaManager;
+  /** Hands out producer ids (InitProducerId); absent: the RPC answers BROKER_NOT_AVAILABLE. */
+  producerIds?: { nextProducerId(): Promise<number> };
   topicCreator: TopicCreator;
+  partitionCreator: PartitionCreator;
+  topicDeleter: TopicDeleter;
+  topicConfigAdmin: TopicConfigAdmin;
   logger: Logger;
 }
 
@@ -66,12 +88,23 @@ export function createGrpcHandlers(context: GrpcApiContext): SluiceHandlers {
     CreateTopics: unary(logger, 'CreateTopics', (call) => createTopics(context, call.request)),
     Metadata: unary(logger, 'Metadata', (call) => metadata(context, call.request)),
     Produce: unary(logger, 'Produce', (call) => produce(context, call.request)),
+    InitProducerId: unary(logger, 'InitProducerId', () => initProducerId(context)),
     Fetch: unary(logger, 'Fetch', (call) => {
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort());
       return fetch(context, call.request, abort.signal);
     }),
     ListOffsets: unary(logger, 'ListOffsets', (call) => listOffsets(context, call.request)),
+    DeleteTopics: unary(logger, 'DeleteTopics', (call) => deleteTopics(context, call.request)),
+    CreatePartitions: unary(logger, 'CreatePartitions', (call) => createPartitions(context, call.request)),
+    DescribeConfigs: unary(logger, 'DescribeConfigs', (call) => describeConfigs(context, call.request)),
+    AlterConfigs: unary(logger, 'AlterConfigs', (call) => alterConfigs(context, call.request)),
+  };
+}
+
+export function createInterBrokerHandlers(context: GrpcApiContext): InterBrokerHandlers {
+  return {
+    StopReplica: unary(context.logger, 'StopReplica', (call) => stopReplica(context, call.request)),
   };
 }
 
@@ -86,6 +119,7 @@ export async function startGrpcServer(
     'grpc.max_send_message_length': maxBytes,
   });
   server.addService(sluiceProto().sluice.v1.Sluice.service, createGrpcHandlers(context));
+  server.addService(sluiceProto().sluice.v1.InterBroker.service, createInterBrokerHandlers(context));
   const boundPort = await new Promise<number>((resolve, reject) => {
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
@@ -103,8 +137,8 @@ async function createTopics(
   const results = await context.topicCreator.createTopics(
     request.topics.map((t) => ({
       name: t.name,
-      numPartitions: t.num_partitions === 0 ? -1 : t.num_partitions,
-      replicationFactor: t.replication_factor === 0 ? -1 : t.replication_factor,
+      numPartitions: t.num_partitions,
+      replicationFactor: t.replication_factor,
       assignments: new Map(t.assignments.map((a) => [a.partition_index, a.broker_ids])),
       configs: t.configs,
     })),
@@ -289,4 +323,156 @@ async function listOffsets(
     })),
   );
   return { topics };
+}
+
+async function deleteTopics(
+  context: GrpcApiContext,
+  request: DeleteTopicsRequest__Output,
+): Promise<DeleteTopicsResponse> {
+  const results = await context.topicDeleter.deleteTopics(request.topic_names, request.timeout_ms);
+  return {
+    responses: results.map((r) => ({
+      name: r.topic,
+      error_code: r.errorCode,
+      error_message: r.errorMessage,
+    })),
+  };
+}
+
+async function createPartitions(
+  context: GrpcApiContext,
+  request: CreatePartitionsRequest__Output,
+): Promise<CreatePartitionsResponse> {
+  const results = await context.partitionCreator.createPartitions(
+    request.topics.map((t) => ({
+      topic: t.name,
+      count: t.count,
+      assignments: t.assignments.map((a) => a.broker_ids),
+    })),
+    { validateOnly: request.validate_only, timeoutMs: request.timeout_ms },
+  );
+  return {
+    results: results.map((r) => ({ name: r.topic, error_code: r.errorCode, error_message: r.errorMessage })),
+  };
+}
+
+function unsupportedResource(type: number): KafkaError {
+  return new KafkaError(
+    ErrorCode.INVALID_REQUEST,
+    `Resource type ${type} is not supported: only topics (${ConfigResourceType.TOPIC})`,
+  );
+}
+
+function errorOf(
+  context: GrpcApiContext,
+  err: unknown,
+  rpc: string,
+): { error_code: number; error_message: string } {
+  if (err instanceof KafkaError) return { error_code: err.code, error_message: err.message };
+  context.logger.error({ err, rpc }, 'request failed');
+  return {
+    error_code: ErrorCode.UNKNOWN_SERVER_ERROR,
+    error_message: err instanceof Error ? err.message : String(err),
+  };
+}
+
+async function describeConfigs(
+  context: GrpcApiContext,
+  request: DescribeConfigsRequest__Output,
+): Promise<DescribeConfigsResponse> {
+  const results = await Promise.all(
+    request.resources.map(async (resource) => {
+      const base = { resource_type: resource.resource_type, resource_name: resource.resource_name };
+      try {
+        if (resource.resource_type !== ConfigResourceType.TOPIC)
+          throw unsupportedResource(resource.resource_type);
+        const entries = await context.topicConfigAdmin.describe(
+          resource.resource_name,
+          resource.configuration_keys,
+        );
+        return {
+          ...base,
+          error_code: ErrorCode.NONE,
+          error_message: '',
+          configs: entries.map((e) => ({
+            name: e.name,
+            value: e.value,
+            read_only: e.readOnly,
+            config_source: e.source,
+            is_sensitive: e.sensitive,
+          })),
+        };
+      } catch (err) {
+        return { ...base, ...errorOf(context, err, 'DescribeConfigs'), configs: [] };
+      }
+    }),
+  );
+  return { results };
+}
+
+async function alterConfigs(
+  context: GrpcApiContext,
+  request: AlterConfigsRequest__Output,
+): Promise<AlterConfigsResponse> {
+  const responses = [];
+  for (const resource of request.resources) {
+    const base = { resource_type: resource.resource_type, resource_name: resource.resource_name };
+    try {
+      if (resource.resource_type !== ConfigResourceType.TOPIC)
+        throw unsupportedResource(resource.resource_type);
+      await context.topicConfigAdmin.alter(
+        resource.resource_name,
+        resource.configs.map((c) => ({ name: c.name, operation: c.config_operation, value: c.value })),
+        request.validate_only,
+      );
+      responses.push({ ...base, error_code: ErrorCode.NONE, error_message: '' });
+    } catch (err) {
+      responses.push({ ...base, ...errorOf(context, err, 'AlterConfigs') });
+    }
+  }
+  return { responses };
+}
+
+async function stopReplica(
+  context: GrpcApiContext,
+  request: StopReplicaRequest__Output,
+): Promise<StopReplicaResponse> {
+  const result = await context.replicaManager.stopReplicas({
+    controllerId: request.controller_id,
+    controllerEpoch: request.controller_epoch,
+    deletePartitions: request.delete_partitions,
+    partitions: request.partitions.map((p) => ({ topic: p.topic_name, partition: p.partition_index })),
+  });
+  return {
+    error_code: result.errorCode,
+    partition_errors: result.partitions.map((p) => ({
+      topic_name: p.topic,
+      partition_index: p.partition,
+      error_code: p.errorCode,
+    })),
+  };
+}
+
+/** InitProducerId without transactions: a fresh producer id with epoch 0 (Kafka's idempotent producer). */
+async function initProducerId(context: GrpcApiContext): Promise<InitProducerIdResponse> {
+  if (!context.producerIds) {
+    return {
+      error_code: ErrorCode.BROKER_NOT_AVAILABLE,
+      error_message: 'this broker hands out no producer ids',
+      producer_id: -1,
+      producer_epoch: -1,
+    };
+  }
+  try {
+    const producerId = await context.producerIds.nextProducerId();
+    return { error_code: ErrorCode.NONE, error_message: '', producer_id: producerId, producer_epoch: 0 };
+  } catch (err) {
+    context.logger.warn({ err }, 'could not allocate a producer id');
+    return {
+      error_code: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      error_message: err instanceof Error ? err.message : String(err),
+      producer_id: -1,
+      producer_epoch: -1,
+    };
+  }
 }

@@ -3,10 +3,20 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AlterConfigsRequest as _sluice_v1_AlterConfigsRequest, AlterConfigsRequest__Output as _sluice_v1_AlterConfigsRequest__Output } from '../../sluice/v1/AlterConfigsRequest.ts';
+import type { AlterConfigsResponse as _sluice_v1_AlterConfigsResponse, AlterConfigsResponse__Output as _sluice_v1_AlterConfigsResponse__Output } from '../../sluice/v1/AlterConfigsResponse.ts';
+import type { CreatePartitionsRequest as _sluice_v1_CreatePartitionsRequest, CreatePartitionsRequest__Output as _sluice_v1_CreatePartitionsRequest__Output } from '../../sluice/v1/CreatePartitionsRequest.ts';
+import type { CreatePartitionsResponse as _sluice_v1_CreatePartitionsResponse, CreatePartitionsResponse__Output as _sluice_v1_CreatePartitionsResponse__Output } from '../../sluice/v1/CreatePartitionsResponse.ts';
 import type { CreateTopicsRequest as _sluice_v1_CreateTopicsRequest, CreateTopicsRequest__Output as _sluice_v1_CreateTopicsRequest__Output } from '../../sluice/v1/CreateTopicsRequest.ts';
 import type { CreateTopicsResponse as _sluice_v1_CreateTopicsResponse, CreateTopicsResponse__Output as _sluice_v1_CreateTopicsResponse__Output } from '../../sluice/v1/CreateTopicsResponse.ts';
+import type { DeleteTopicsRequest as _sluice_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _sluice_v1_DeleteTopicsRequest__Output } from '../../sluice/v1/DeleteTopicsRequest.ts';
+import type { DeleteTopicsResponse as _sluice_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _sluice_v1_DeleteTopicsResponse__Output } from '../../sluice/v1/DeleteTopicsResponse.ts';
+import type { DescribeConfigsRequest as _sluice_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _sluice_v1_DescribeConfigsRequest__Output } from '../../sluice/v1/DescribeConfigsRequest.ts';
+import type { DescribeConfigsResponse as _sluice_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _sluice_v1_DescribeConfigsResponse__Output } from '../../sluice/v1/DescribeConfigsResponse.ts';
 import type { FetchRequest as _sluice_v1_FetchRequest, FetchRequest__Output as _sluice_v1_FetchRequest__Output } from '../../sluice/v1/FetchRequest.ts';
 import type { FetchResponse as _sluice_v1_FetchResponse, FetchResponse__Output as _sluice_v1_FetchResponse__Output } from '../../sluice/v1/FetchResponse.ts';
+import type { InitProducerIdRequest as _sluice_v1_InitProducerIdRequest, InitProducerIdRequest__Output as _sluice_v1_InitProducerIdRequest__Output } from '../../sluice/v1/InitProducerIdRequest.ts';
+import type { InitProducerIdResponse as _sluice_v1_InitProducerIdResponse, InitProducerIdResponse__Output as _sluice_v1_InitProducerIdResponse__Output } from '../../sluice/v1/InitProducerIdResponse.ts';
 import type { ListOffsetsRequest as _sluice_v1_ListOffsetsRequest, ListOffsetsRequest__Output as _sluice_v1_ListOffsetsRequest__Output } from '../../sluice/v1/ListOffsetsRequest.ts';
 import type { ListOffsetsResponse as _sluice_v1_ListOffsetsResponse, ListOffsetsResponse__Output as _sluice_v1_ListOffsetsResponse__Output } from '../../sluice/v1/ListOffsetsResponse.ts';
 import type { MetadataRequest as _sluice_v1_MetadataRequest, MetadataRequest__Output as _sluice_v1_MetadataRequest__Output } from '../../sluice/v1/MetadataRequest.ts';
@@ -15,6 +25,24 @@ import type { ProduceRequest as _sluice_v1_ProduceRequest, ProduceRequest__Outpu
 import type { ProduceResponse as _sluice_v1_ProduceResponse, ProduceResponse__Output as _sluice_v1_ProduceResponse__Output } from '../../sluice/v1/ProduceResponse.ts';
 
 export interface SluiceClient extends grpc.Client {
+  AlterConfigs(argument: _sluice_v1_AlterConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_AlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  AlterConfigs(argument: _sluice_v1_AlterConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_AlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  AlterConfigs(argument: _sluice_v1_AlterConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_AlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  AlterConfigs(argument: _sluice_v1_AlterConfigsRequest, callback: grpc.requestCallback<_sluice_v1_AlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  alterConfigs(argument: _sluice_v1_AlterConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_AlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  alterConfigs(argument: _sluice_v1_AlterConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_AlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  alterConfigs(argument: _sluice_v1_AlterConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_AlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  alterConfigs(argument: _sluice_v1_AlterConfigsRequest, callback: grpc.requestCallback<_sluice_v1_AlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  
+  CreatePartitions(argument: _sluice_v1_CreatePartitionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
+  CreatePartitions(argument: _sluice_v1_CreatePartitionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
+  CreatePartitions(argument: _sluice_v1_CreatePartitionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
+  CreatePartitions(argument: _sluice_v1_CreatePartitionsRequest, callback: grpc.requestCallback<_sluice_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
+  createPartitions(argument: _sluice_v1_CreatePartitionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
+  createPartitions(argument: _sluice_v1_CreatePartitionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
+  createPartitions(argument: _sluice_v1_CreatePartitionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
+  createPartitions(argument: _sluice_v1_CreatePartitionsRequest, callback: grpc.requestCallback<_sluice_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
+  
   CreateTopics(argument: _sluice_v1_CreateTopicsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   CreateTopics(argument: _sluice_v1_CreateTopicsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   CreateTopics(argument: _sluice_v1_CreateTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
@@ -24,6 +52,24 @@ export interface SluiceClient extends grpc.Client {
   createTopics(argument: _sluice_v1_CreateTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   createTopics(argument: _sluice_v1_CreateTopicsRequest, callback: grpc.requestCallback<_sluice_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   
+  DeleteTopics(argument: _sluice_v1_DeleteTopicsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteTopics(argument: _sluice_v1_DeleteTopicsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteTopics(argument: _sluice_v1_DeleteTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteTopics(argument: _sluice_v1_DeleteTopicsRequest, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
+  deleteTopics(argument: _sluice_v1_DeleteTopicsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
+  deleteTopics(argument: _sluice_v1_DeleteTopicsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
+  deleteTopics(argument: _sluice_v1_DeleteTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
+  deleteTopics(argument: _sluice_v1_DeleteTopicsRequest, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
+  
+  DescribeConfigs(argument: _sluice_v1_DescribeConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeConfigs(argument: _sluice_v1_DescribeConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeConfigs(argument: _sluice_v1_DescribeConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeConfigs(argument: _sluice_v1_DescribeConfigsRequest, callback: grpc.requestCallback<_sluice_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  describeConfigs(argument: _sluice_v1_DescribeConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  describeConfigs(argument: _sluice_v1_DescribeConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  describeConfigs(argument: _sluice_v1_DescribeConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  describeConfigs(argument: _sluice_v1_DescribeConfigsRequest, callback: grpc.requestCallback<_sluice_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  
   Fetch(argument: _sluice_v1_FetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   Fetch(argument: _sluice_v1_FetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   Fetch(argument: _sluice_v1_FetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
@@ -32,6 +78,15 @@ export interface SluiceClient extends grpc.Client {
   fetch(argument: _sluice_v1_FetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   fetch(argument: _sluice_v1_FetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   fetch(argument: _sluice_v1_FetchRequest, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
+  
+  InitProducerId(argument: _sluice_v1_InitProducerIdRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
+  InitProducerId(argument: _sluice_v1_InitProducerIdRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
+  InitProducerId(argument: _sluice_v1_InitProducerIdRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
+  InitProducerId(argument: _sluice_v1_InitProducerIdRequest, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
+  initProducerId(argument: _sluice_v1_InitProducerIdRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
+  initProducerId(argument: _sluice_v1_InitProducerIdRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
+  initProducerId(argument: _sluice_v1_InitProducerIdRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
+  initProducerId(argument: _sluice_v1_InitProducerIdRequest, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
   
   ListOffsets(argument: _sluice_v1_ListOffsetsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListOffsetsResponse__Output>): grpc.ClientUnaryCall;
   ListOffsets(argument: _sluice_v1_ListOffsetsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ListOffsetsResponse__Output>): grpc.ClientUnaryCall;
@@ -63,9 +118,19 @@ export interface SluiceClient extends grpc.Client {
 }
 
 export interface SluiceHandlers extends grpc.UntypedServiceImplementation {
+  AlterConfigs: grpc.handleUnaryCall<_sluice_v1_AlterConfigsRequest__Output, _sluice_v1_AlterConfigsResponse>;
+  
+  CreatePartitions: grpc.handleUnaryCall<_sluice_v1_CreatePartitionsRequest__Output, _sluice_v1_CreatePartitionsResponse>;
+  
   CreateTopics: grpc.handleUnaryCall<_sluice_v1_CreateTopicsRequest__Output, _sluice_v1_CreateTopicsResponse>;
   
+  DeleteTopics: grpc.handleUnaryCall<_sluice_v1_DeleteTopicsRequest__Output, _sluice_v1_DeleteTopicsResponse>;
+  
+  DescribeConfigs: grpc.handleUnaryCall<_sluice_v1_DescribeConfigsRequest__Output, _sluice_v1_DescribeConfigsResponse>;
+  
   Fetch: grpc.handleUnaryCall<_sluice_v1_FetchRequest__Output, _sluice_v1_FetchResponse>;
+  
+  InitProducerId: grpc.handleUnaryCall<_sluice_v1_InitProducerIdRequest__Output, _sluice_v1_InitProducerIdResponse>;
   
   ListOffsets: grpc.handleUnaryCall<_sluice_v1_ListOffsetsRequest__Output, _sluice_v1_ListOffsetsResponse>;
   
@@ -76,8 +141,13 @@ export interface SluiceHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface SluiceDefinition extends grpc.ServiceDefinition {
+  AlterConfigs: MethodDefinition<_sluice_v1_AlterConfigsRequest, _sluice_v1_AlterConfigsResponse, _sluice_v1_AlterConfigsRequest__Output, _sluice_v1_AlterConfigsResponse__Output>
+  CreatePartitions: MethodDefinition<_sluice_v1_CreatePartitionsRequest, _sluice_v1_CreatePartitionsResponse, _sluice_v1_CreatePartitionsRequest__Output, _sluice_v1_CreatePartitionsResponse__Output>
   CreateTopics: MethodDefinition<_sluice_v1_CreateTopicsRequest, _sluice_v1_CreateTopicsResponse, _sluice_v1_CreateTopicsRequest__Output, _sluice_v1_CreateTopicsResponse__Output>
+  DeleteTopics: MethodDefinition<_sluice_v1_DeleteTopicsRequest, _sluice_v1_DeleteTopicsResponse, _sluice_v1_DeleteTopicsRequest__Output, _sluice_v1_DeleteTopicsResponse__Output>
+  DescribeConfigs: MethodDefinition<_sluice_v1_DescribeConfigsRequest, _sluice_v1_DescribeConfigsResponse, _sluice_v1_DescribeConfigsRequest__Output, _sluice_v1_DescribeConfigsResponse__Output>
   Fetch: MethodDefinition<_sluice_v1_FetchRequest, _sluice_v1_FetchResponse, _sluice_v1_FetchRequest__Output, _sluice_v1_FetchResponse__Output>
+  InitProducerId: MethodDefinition<_sluice_v1_InitProducerIdRequest, _sluice_v1_InitProducerIdResponse, _sluice_v1_InitProducerIdRequest__Output, _sluice_v1_InitProducerIdResponse__Output>
   ListOffsets: MethodDefinition<_sluice_v1_ListOffsetsRequest, _sluice_v1_ListOffsetsResponse, _sluice_v1_ListOffsetsRequest__Output, _sluice_v1_ListOffsetsResponse__Output>
   Metadata: MethodDefinition<_sluice_v1_MetadataRequest, _sluice_v1_MetadataResponse, _sluice_v1_MetadataRequest__Output, _sluice_v1_MetadataResponse__Output>
   Produce: MethodDefinition<_sluice_v1_ProduceRequest, _sluice_v1_ProduceResponse, _sluice_v1_ProduceRequest__Output, _sluice_v1_ProduceResponse__Output>
