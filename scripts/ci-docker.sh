@@ -48,17 +48,18 @@ else
   echo "no engine answers; starting dockerd in the background (log: $DOCKERD_LOG)"
   # Started with setsid so that it outlives this script and the CI step; containers of the tests use
   # the host's network, so the default bridge is the only one it makes.
+  log_start=$(($(wc -l <"$DOCKERD_LOG" 2>/dev/null || echo 0) + 1))
   setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
   pid=$!
   deadline=$(($(date +%s) + DOCKERD_DEADLINE_S))
   until docker info >/dev/null 2>&1; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      tail -25 "$DOCKERD_LOG" >&2 || true
-      fail "dockerd exited during start-up (last lines of $DOCKERD_LOG above)"
+      tail -n +"$log_start" "$DOCKERD_LOG" | tail -25 >&2 || true
+      fail "dockerd exited during start-up (its last lines above, from $DOCKERD_LOG)"
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      tail -25 "$DOCKERD_LOG" >&2 || true
-      fail "dockerd did not answer within ${DOCKERD_DEADLINE_S}s (last lines of $DOCKERD_LOG above)"
+      tail -n +"$log_start" "$DOCKERD_LOG" | tail -25 >&2 || true
+      fail "dockerd did not answer within ${DOCKERD_DEADLINE_S}s (its last lines above, from $DOCKERD_LOG)"
     fi
     sleep 0.5
   done

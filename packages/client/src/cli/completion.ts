@@ -6,6 +6,7 @@ import { SPECS as CONSOLE_CONSUMER_SPECS } from './console-consumer.ts';
 import { SPECS as CONSOLE_PRODUCER_SPECS } from './console-producer.ts';
 import { CONSUMER_PERF_TEST_SPECS } from './consumer-perf-test.ts';
 import { SPECS as DEV_CLUSTER_SPECS } from './dev-cluster.ts';
+import { SPECS as BROKER_HEALTH_SPECS } from './health.ts';
 import type { CommandIO } from './io.ts';
 import { PRODUCER_PERF_TEST_SPECS } from './producer-perf-test.ts';
 import { SPECS as TOPICS_SPECS } from './topics.ts';
@@ -57,6 +58,7 @@ export const COMMAND_COMPLETIONS: Record<string, CommandCompletion> = {
     flags: PRODUCER_PERF_TEST_SPECS,
   },
   'consumer-perf-test': { description: 'Measure consumer throughput', flags: CONSUMER_PERF_TEST_SPECS },
+  'broker-health': { description: 'Check that a broker is healthy', flags: BROKER_HEALTH_SPECS },
   completion: { description: 'Print a shell completion script', flags: SPECS, positional: SHELLS },
 };
 

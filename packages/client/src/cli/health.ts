@@ -14,7 +14,7 @@ import { ConnectionPool } from '../connection-pool.ts';
 import { type FlagSpec, formatHelp, intFlag, parseFlags, UsageError } from './args.ts';
 import type { CommandIO } from './io.ts';
 
-const SPECS: FlagSpec[] = [
+export const SPECS: FlagSpec[] = [
   {
     name: 'bootstrap-server',
     value: '<String: host:port>',

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, string> = {
   'console-consumer': 'Print records from a topic  (kafka-console-consumer.sh)',
   'producer-perf-test': 'Measure producer throughput and latency  (kafka-producer-perf-test.sh)',
   'consumer-perf-test': 'Measure consumer throughput  (kafka-consumer-perf-test.sh)',
+  'broker-health': 'Check that a broker answers and is registered: exit 0 if healthy  (for health checks)',
   completion: 'Print a shell completion script: sluice completion bash|zsh',
 };
 
@@ -73,6 +74,8 @@ export async function main(
         return await (await import('./producer-perf-test.ts')).producerPerfTestCommand(args, io);
       case 'consumer-perf-test':
         return await (await import('./consumer-perf-test.ts')).consumerPerfTestCommand(args, io);
+      case 'broker-health':
+        return await (await import('./health.ts')).brokerHealthCommand(args, io);
       case 'completion':
         return (await import('./completion.ts')).completionCommand(args, io);
       default:
