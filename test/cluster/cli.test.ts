@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { SLUICE_BIN } from '@sluice/client/dev-cluster';
-import { startCluster, type TestCluster } from '../helpers.ts';
+import { startCluster, type TestCluster, waitFor } from '../helpers.ts';
 
 interface RunResult {
   code: number | null;
@@ -421,5 +421,133 @@ describe('sluice CLI: the Kafka tutorial', () => {
       '--if-exists',
     ]);
     assert.equal(tolerated.code, 0, tolerated.stderr);
+  });
+
+  it('produces with each --compression-codec and consumes a --whitelist of topics', async () => {
+    for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
+      const created = await sluice([
+        'topics',
+        '--create',
+        '--bootstrap-server',
+        bootstrap,
+        '--topic',
+        `codec-${codec}`,
+        '--partitions',
+        '1',
+      ]);
+      assert.equal(created.code, 0, created.stderr);
+      const produced = await sluice(
+        [
+          'console-producer',
+          '--bootstrap-server',
+          bootstrap,
+          '--topic',
+          `codec-${codec}`,
+          '--compression-codec',
+          codec,
+        ],
+        'alpha\nbeta\n',
+      );
+      assert.equal(produced.code, 0, produced.stderr);
+    }
+    const consumed = await sluice([
+      'console-consumer',
+      '--bootstrap-server',
+      bootstrap,
+      '--whitelist',
+      'codec-.*',
+      '--from-beginning',
+      '--max-messages',
+      '8',
+      '--consumer-property',
+      'fetch.max.wait.ms=100',
+    ]);
+    assert.equal(consumed.code, 0, consumed.stderr);
+    assert.deepEqual(consumed.stdout.trimEnd().split('\n').sort(), [
+      'alpha',
+      'alpha',
+      'alpha',
+      'alpha',
+      'beta',
+      'beta',
+      'beta',
+      'beta',
+    ]);
+
+    const badCodec = await sluice(
+      [
+        'console-producer',
+        '--bootstrap-server',
+        bootstrap,
+        '--topic',
+        'codec-gzip',
+        '--compression-codec',
+        'brotli',
+      ],
+      'x\n',
+    );
+    assert.equal(badCodec.code, 1);
+    assert.match(badCodec.stderr, /Invalid compression codec 'brotli'/);
+    const badProperty = await sluice([
+      'console-consumer',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'codec-gzip',
+      '--consumer-property',
+      'no.such=1',
+    ]);
+    assert.equal(badProperty.code, 1);
+    assert.match(badProperty.stderr, /Unknown consumer property 'no\.such'/);
+  });
+
+  it('reports under-replicated and unavailable partitions', async () => {
+    const created = await sluice([
+      'topics',
+      '--create',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'spread',
+      '--replica-assignment',
+      '1,2,3',
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const healthy = await sluice([
+      'topics',
+      '--describe',
+      '--zookeeper',
+      zookeeper,
+      '--unavailable-partitions',
+    ]);
+    assert.equal(healthy.code, 0, healthy.stderr);
+    assert.equal(healthy.stdout, '', 'nothing is unavailable while every broker runs');
+    const underReplicated = await sluice([
+      'topics',
+      '--describe',
+      '--zookeeper',
+      zookeeper,
+      '--under-replicated-partitions',
+    ]);
+    assert.equal(underReplicated.stdout, '');
+
+    // Broker 3 leads partition 2 of 'spread' alone: without it that partition has no leader.
+    await test.cluster.broker(3).kill();
+    const unavailable = await waitFor(
+      async () => {
+        const result = await sluice([
+          'topics',
+          '--describe',
+          '--zookeeper',
+          zookeeper,
+          '--topic',
+          'spread',
+          '--unavailable-partitions',
+        ]);
+        return result.stdout.includes('Partition: 2') ? result : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, message: 'partition 2 of spread reported unavailable' },
+    );
+    assert.equal(unavailable.stdout, '\tTopic: spread\tPartition: 2\tLeader: none\tReplicas: 3\tIsr: 3\n');
   });
 });

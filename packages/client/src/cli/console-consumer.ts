@@ -1,7 +1,7 @@
 // `sluice console-consumer`: Kafka's kafka-console-consumer.sh. Prints each record's value on a line
 // (with key, partition, offset, timestamp on request) and, on exit, "Processed a total of N messages"
 // on stderr as Kafka does.
-import type { PartitionConsumer } from '../partition-consumer.ts';
+import type { PartitionConsumer, PartitionConsumerOptions } from '../partition-consumer.ts';
 import { type FlagSpec, formatHelp, intFlag, keyValues, parseFlags, UsageError } from './args.ts';
 import { connectFromFlags } from './connect.ts';
 import type { CommandIO } from './io.ts';
@@ -13,6 +13,19 @@ export const SPECS: FlagSpec[] = [
     description: 'A broker to connect to (host:port of its GRPC listener).',
   },
   { name: 'topic', value: '<String: topic>', description: 'The topic to consume from.' },
+  {
+    name: 'whitelist',
+    value: '<String: Java regex (String)>',
+    description:
+      'A regular expression of topics to consume from (every partition of each), instead of --topic.',
+  },
+  {
+    name: 'consumer-property',
+    value: '<String: consumer_prop>',
+    description:
+      'Consumer settings as key=value: fetch.min.bytes, fetch.max.wait.ms, max.partition.fetch.bytes, request.timeout.ms.',
+    repeatable: true,
+  },
   {
     name: 'from-beginning',
     description: 'Start with the earliest message present in the log rather than the latest.',
@@ -54,6 +67,38 @@ export const CONSOLE_CONSUMER_HELP = formatHelp(
   SPECS,
 );
 
+/** --consumer-property settings the partition consumer has, by their Kafka names. */
+function consumerOptions(props: Record<string, string>): Partial<PartitionConsumerOptions> {
+  const options: Partial<PartitionConsumerOptions> = {};
+  const numeric = (name: string): number | undefined => {
+    const raw = props[name];
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0)
+      throw new UsageError(`Invalid consumer property ${name}=${raw}`);
+    return value;
+  };
+  const minBytes = numeric('fetch.min.bytes');
+  const maxWaitMs = numeric('fetch.max.wait.ms');
+  const maxPartitionFetchBytes = numeric('max.partition.fetch.bytes');
+  const requestTimeoutMs = numeric('request.timeout.ms');
+  if (minBytes !== undefined) options.minBytes = minBytes;
+  if (maxWaitMs !== undefined) options.maxWaitMs = maxWaitMs;
+  if (maxPartitionFetchBytes !== undefined) options.maxPartitionFetchBytes = maxPartitionFetchBytes;
+  if (requestTimeoutMs !== undefined) options.requestTimeoutMs = requestTimeoutMs;
+  for (const name of Object.keys(props)) {
+    if (!CONSUMER_PROPERTIES.includes(name)) throw new UsageError(`Unknown consumer property '${name}'`);
+  }
+  return options;
+}
+
+const CONSUMER_PROPERTIES = [
+  'fetch.min.bytes',
+  'fetch.max.wait.ms',
+  'max.partition.fetch.bytes',
+  'request.timeout.ms',
+];
+
 export async function consoleConsumerCommand(args: readonly string[], io: CommandIO): Promise<number> {
   const flags = parseFlags(args, SPECS);
   if (flags.has('help')) {
@@ -61,7 +106,24 @@ export async function consoleConsumerCommand(args: readonly string[], io: Comman
     return 0;
   }
   const topic = flags.get('topic');
-  if (topic === undefined) throw new UsageError('Missing required argument --topic');
+  const whitelist = flags.get('whitelist');
+  if ((topic === undefined) === (whitelist === undefined)) {
+    throw new UsageError('Exactly one of --topic or --whitelist is required');
+  }
+  if (whitelist !== undefined && flags.has('partition')) {
+    throw new UsageError('Option --partition needs --topic, not --whitelist');
+  }
+  let whitelistPattern: RegExp | undefined;
+  if (whitelist !== undefined) {
+    try {
+      // Kafka's whitelist: a regular expression over the whole topic name; ',' separates alternatives.
+      whitelistPattern = new RegExp(`^(?:${whitelist.replaceAll(',', '|')})$`);
+    } catch {
+      throw new UsageError(`Invalid --whitelist '${whitelist}': not a regular expression`);
+    }
+  }
+  const consumerProps = keyValues(flags, 'consumer-property');
+  const fetchOptions = consumerOptions(consumerProps);
   const partitionFlag = intFlag(flags, 'partition');
   const maxMessages = intFlag(flags, 'max-messages');
   const timeoutMs = intFlag(flags, 'timeout-ms');
@@ -105,18 +167,25 @@ export async function consoleConsumerCommand(args: readonly string[], io: Comman
   };
   io.signal.addEventListener('abort', stop, { once: true });
   try {
-    const info = await client.admin({ timeoutMs: 15_000 }).describeTopics([topic]);
-    const partitions =
-      partitionFlag !== undefined ? [partitionFlag] : (info[0]?.partitions.map((p) => p.partition) ?? []);
-    for (const partition of partitions) {
-      consumers.push(
-        client.consumer({
-          topic,
-          partition,
-          from,
-          autoOffsetReset: from === 'oldest' ? 'earliest' : 'latest',
-        }),
-      );
+    const admin = client.admin({ timeoutMs: 15_000 });
+    const topics =
+      whitelistPattern !== undefined
+        ? (await admin.describeTopics()).filter((t) => !t.isInternal && whitelistPattern.test(t.name))
+        : await admin.describeTopics([topic as string]);
+    for (const info of topics) {
+      const partitions =
+        partitionFlag !== undefined ? [partitionFlag] : info.partitions.map((p) => p.partition);
+      for (const partition of partitions) {
+        consumers.push(
+          client.consumer({
+            topic: info.name,
+            partition,
+            from,
+            autoOffsetReset: from === 'oldest' ? 'earliest' : 'latest',
+            ...fetchOptions,
+          }),
+        );
+      }
     }
     if (io.signal.aborted) stop();
     resetIdle();

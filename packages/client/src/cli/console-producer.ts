@@ -38,6 +38,12 @@ export const SPECS: FlagSpec[] = [
       'Producer settings as key=value: acks, delivery.timeout.ms, request.timeout.ms, retry.backoff.ms.',
     repeatable: true,
   },
+  {
+    name: 'compression-codec',
+    value: '<String: compression-codec>',
+    description: 'none, gzip, snappy, lz4 or zstd.',
+    default: 'none',
+  },
   { name: 'sync', description: 'Send each line and wait for its acknowledgement before reading the next.' },
   {
     name: 'batch-size',
@@ -53,6 +59,9 @@ export const CONSOLE_PRODUCER_HELP = formatHelp(
   'Reads lines from standard input and sends each as a record.',
   SPECS,
 );
+
+const COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+type CompressionCodecName = (typeof COMPRESSION_CODECS)[number];
 
 function parseAcks(value: string): Acks {
   if (value === 'all' || value === '-1') return -1;
@@ -80,8 +89,15 @@ export async function consoleProducerCommand(
   const ignoreError = properties['ignore.error'] === 'true';
   const acks = parseAcks(producerProps.acks ?? flags.get('request-required-acks') ?? '1');
   const batchSize = flags.has('sync') ? 1 : Math.max(1, Number(flags.get('batch-size')));
+  const compression = producerProps['compression.type'] ?? flags.get('compression-codec') ?? 'none';
+  if (!COMPRESSION_CODECS.includes(compression as CompressionCodecName)) {
+    throw new UsageError(
+      `Invalid compression codec '${compression}': expected ${COMPRESSION_CODECS.join(', ')}`,
+    );
+  }
   const client = connectFromFlags(flags, { allowZookeeper: false });
   const producer = client.producer({
+    compression: compression as CompressionCodecName,
     acks,
     ...(producerProps['delivery.timeout.ms']
       ? { deliveryTimeoutMs: Number(producerProps['delivery.timeout.ms']) }

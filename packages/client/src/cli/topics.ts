@@ -67,6 +67,23 @@ export const SPECS: FlagSpec[] = [
       'If set when altering or deleting or describing topics, the action will only execute if the topic exists.',
   },
   { name: 'exclude-internal', description: 'Exclude internal topics when running list or describe command.' },
+  {
+    name: 'under-replicated-partitions',
+    description: 'With --describe: only partitions whose ISR is smaller than their replica set.',
+  },
+  {
+    name: 'unavailable-partitions',
+    description: 'With --describe: only partitions whose leader is not available.',
+  },
+  {
+    name: 'under-min-isr-partitions',
+    description:
+      'With --describe: only partitions whose ISR is smaller than the configured min.insync.replicas.',
+  },
+  {
+    name: 'at-min-isr-partitions',
+    description: 'With --describe: only partitions whose ISR size equals the configured min.insync.replicas.',
+  },
   { name: 'help', description: 'Print usage information.' },
   { name: 'verbose', description: 'Print stack traces on errors.' },
 ];
@@ -167,19 +184,26 @@ export async function topicsCommand(args: readonly string[], io: CommandIO): Pro
         }
         described = described.filter((t) => !(flags.has('exclude-internal') && t.isInternal));
         const configs = await admin.describeConfigs(described.map((t) => t.name));
+        // As Kafka's TopicCommand: a partition filter prints matching partition lines only, no topic lines.
+        const reports = REPORT_FLAGS.filter((f) => flags.has(f));
         const lines: string[] = [];
         for (const t of described) {
           const replicationFactor = t.partitions[0]?.replicas.length ?? 0;
+          const topicConfigs = configs.get(t.name) ?? [];
           // ZooKeeper path: the topic's overrides (its config znode); admin path: every non-default value.
-          const shown = (configs.get(t.name) ?? []).filter((c) =>
+          const shown = topicConfigs.filter((c) =>
             zookeeperMode ? c.source === 'DYNAMIC_TOPIC_CONFIG' : !c.isDefault,
           );
+          const minIsr = Number(topicConfigs.find((c) => c.name === 'min.insync.replicas')?.value ?? '1');
           const marked = t.markedForDeletion ? '\tMarkedForDeletion: true' : '';
-          lines.push(
-            `Topic: ${t.name}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ` +
-              `${shown.map((c) => `${c.name}=${c.value}`).join(',')}${marked}`,
-          );
+          if (reports.length === 0) {
+            lines.push(
+              `Topic: ${t.name}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ` +
+                `${shown.map((c) => `${c.name}=${c.value}`).join(',')}${marked}`,
+            );
+          }
           for (const p of t.partitions) {
+            if (!reports.every((report) => partitionMatches(report, p, minIsr))) continue;
             lines.push(
               `\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${p.leader >= 0 ? p.leader : 'none'}\t` +
                 `Replicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}${marked}`,
@@ -192,6 +216,30 @@ export async function topicsCommand(args: readonly string[], io: CommandIO): Pro
     }
   } finally {
     await client.close();
+  }
+}
+
+const REPORT_FLAGS = [
+  'under-replicated-partitions',
+  'unavailable-partitions',
+  'under-min-isr-partitions',
+  'at-min-isr-partitions',
+] as const;
+
+function partitionMatches(
+  report: (typeof REPORT_FLAGS)[number],
+  partition: { leader: number; replicas: number[]; isr: number[] },
+  minIsr: number,
+): boolean {
+  switch (report) {
+    case 'under-replicated-partitions':
+      return partition.isr.length < partition.replicas.length;
+    case 'unavailable-partitions':
+      return partition.leader < 0;
+    case 'under-min-isr-partitions':
+      return partition.isr.length < minIsr;
+    case 'at-min-isr-partitions':
+      return partition.isr.length === minIsr;
   }
 }
 
