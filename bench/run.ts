@@ -11,6 +11,7 @@ const BENCHMARKS = [
   'log-recovery.ts',
   'sdk-producer.ts',
   'sdk-consumer.ts',
+  'replication.ts',
 ];
 
 const QUICK_SIZES: Record<string, string> = {
@@ -21,6 +22,8 @@ const QUICK_SIZES: Record<string, string> = {
   SLUICE_BENCH_LOOKUPS: '2000',
   SLUICE_BENCH_PRODUCE_RECORDS: '200000',
   SLUICE_BENCH_CONSUME_BYTES: '64m',
+  SLUICE_BENCH_REPLICATION_BYTES: '8m',
+  SLUICE_BENCH_LATENCY_SECONDS: '5',
 };
 
 const only = process.argv.slice(2);

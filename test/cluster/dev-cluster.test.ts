@@ -66,7 +66,10 @@ describe('sluice dev-cluster', () => {
         throw new Error(`${err.message}; dev-cluster stderr: ${stderr}`);
       });
       if (line === 'EXITED') throw new Error(`dev-cluster exited with ${child.exitCode}: ${stderr}`);
-      const ready = JSON.parse(line) as { zookeeper: string; brokers: Array<{ id: number; grpc: string }> };
+      const ready = JSON.parse(line) as {
+        zookeeper: string;
+        brokers: Array<{ id: number; grpc: string; kafka: string }>;
+      };
       assert.match(ready.zookeeper, /^127\.0\.0\.1:\d+$/);
       assert.deepEqual(
         ready.brokers.map((b) => b.id),
@@ -74,12 +77,15 @@ describe('sluice dev-cluster', () => {
       );
       assert.equal((await readFile(readyFile, 'utf8')).trim(), line);
       assert.match(stderr, /starting ZooKeeper/);
-      for (const broker of ready.brokers)
+      for (const broker of ready.brokers) {
         assert.ok(await listening(broker.grpc), `broker ${broker.id} listens`);
+        assert.match(broker.kafka, /^127\.0\.0\.1:\d+$/);
+        assert.ok(await listening(broker.kafka), `broker ${broker.id} listens for Kafka clients`);
+      }
 
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
-      for (const address of [ready.zookeeper, ...ready.brokers.map((b) => b.grpc)]) {
+      for (const address of [ready.zookeeper, ...ready.brokers.flatMap((b) => [b.grpc, b.kafka])]) {
         assert.equal(await listening(address), false, `${address} is closed after stop`);
       }
     } finally {

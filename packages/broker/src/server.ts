@@ -16,6 +16,7 @@ import {
   registerBroker,
   ZooKeeperClient,
 } from '@sluice/coordinator';
+import { ErrorCode } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import { PartitionCreator } from './admin/partition-creator.ts';
 import { TopicConfigAdmin } from './admin/topic-config-admin.ts';
@@ -23,9 +24,12 @@ import { TopicCreator } from './admin/topic-creator.ts';
 import { TopicDeleter } from './admin/topic-deleter.ts';
 import { GrpcControllerChannel } from './api/grpc/controller-channel.ts';
 import { startGrpcServer } from './api/grpc/grpc-server.ts';
+import { GrpcLeaderEndpoints } from './api/grpc/leader-endpoint.ts';
+import { type KafkaServer, startKafkaServer } from './api/kafka/kafka-server.ts';
 import { type BrokerConfig, effectiveTopicConfig } from './config/index.ts';
 import { LogManager } from './log/index.ts';
 import { readMetaProperties, storedBrokerId, writeMetaProperties } from './meta-properties.ts';
+import { ReplicaFetcherManager } from './replication/replica-fetcher-manager.ts';
 import { ReplicaManager } from './replication/replica-manager.ts';
 
 /** A start-up failure an operator can fix: printed as one line, without a stack trace. */
@@ -37,6 +41,8 @@ export class BrokerStartupError extends Error {
 }
 
 const GRPC_SHUTDOWN_GRACE_MS = 5_000;
+/** Deadline of one ControlledShutdown request (at most controller.socket.timeout.ms). */
+const CONTROLLED_SHUTDOWN_REQUEST_TIMEOUT_MS = 10_000;
 /** Longest pause between attempts to rejoin after a session expiry. */
 const REJOIN_MAX_BACKOFF_MS = 5_000;
 
@@ -50,7 +56,10 @@ export class Broker {
   #replicaManager: ReplicaManager | undefined;
   #controller: Controller | undefined;
   #controllerChannel: GrpcControllerChannel | undefined;
+  #leaderEndpoints: GrpcLeaderEndpoints | undefined;
+  #fetchers: ReplicaFetcherManager | undefined;
   #grpcServer: grpc.Server | undefined;
+  #kafkaServers: KafkaServer[] = [];
   #brokerId = -1;
   #clusterId = '';
   #endpoints: BrokerEndpoint[] = [];
@@ -98,14 +107,39 @@ export class Broker {
     );
     this.#metadata = metadata;
     await metadata.start();
+    const leaderEndpoints = new GrpcLeaderEndpoints({
+      listenerName: config.interBrokerListenerName,
+      timeoutMs: config.replicaSocketTimeoutMs,
+      maxMessageBytes: config.socketRequestMaxBytes,
+    });
+    this.#leaderEndpoints = leaderEndpoints;
+    const fetchers = new ReplicaFetcherManager({
+      config: {
+        brokerId: this.#brokerId,
+        numReplicaFetchers: config.numReplicaFetchers,
+        replicaFetchWaitMaxMs: config.replicaFetchWaitMaxMs,
+        replicaFetchMinBytes: config.replicaFetchMinBytes,
+        replicaFetchMaxBytes: config.replicaFetchMaxBytes,
+        replicaFetchResponseMaxBytes: config.replicaFetchResponseMaxBytes,
+        replicaFetchBackoffMs: config.replicaFetchBackoffMs,
+      },
+      connect: (leaderId) => {
+        const broker = metadata.brokers.get(leaderId);
+        return broker ? leaderEndpoints.endpoint(broker) : null;
+      },
+      logger: this.#rootLogger.child({ brokerId: this.#brokerId, component: 'replica-fetcher' }),
+    });
     const replicaManager = new ReplicaManager({
       brokerId: this.#brokerId,
       config,
       logManager: this.#logManager,
       metadata,
       logger: this.#rootLogger.child({ brokerId: this.#brokerId, component: 'replica-manager' }),
+      fetchers,
+      zk: () => this.#requireZk(),
     });
     this.#replicaManager = replicaManager;
+    this.#fetchers = fetchers;
     metadata.on('change', () => void replicaManager.reconcile());
     await replicaManager.reconcile();
 
@@ -115,6 +149,8 @@ export class Broker {
     const partitionCreator = new PartitionCreator({ zk, metadata, logger: adminLogger });
     const topicDeleter = new TopicDeleter({ zk, metadata, config, logger: adminLogger });
     const topicConfigAdmin = new TopicConfigAdmin({ zk, metadata, config, logger: adminLogger });
+    // One block of producer ids per broker, shared by its listeners.
+    const producerIds = new ProducerIdManager(zk, this.#brokerId);
     const grpcListener = config.listeners.find((l) => l.protocol === 'GRPC');
     if (!grpcListener)
       throw new BrokerStartupError('listeners must include a listener of protocol GRPC, e.g. GRPC://:9092');
@@ -126,11 +162,15 @@ export class Broker {
         config,
         metadata,
         replicaManager,
-        producerIds: new ProducerIdManager(zk, this.#brokerId),
+        producerIds,
         topicCreator,
         partitionCreator,
         topicDeleter,
         topicConfigAdmin,
+        controlledShutdown: async (brokerId) =>
+          this.#controller
+            ? this.#controller.controlledShutdown(brokerId)
+            : { errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] },
         logger: this.#rootLogger.child({ brokerId: this.#brokerId, component: 'grpc' }),
       },
       grpcListener.host === '' ? '0.0.0.0' : grpcListener.host,
@@ -139,11 +179,41 @@ export class Broker {
       throw new BrokerStartupError(err.message);
     });
     this.#grpcServer = server;
+    const boundPorts = new Map([[grpcListener.name, port]]);
+    // Every KAFKA listener serves Kafka's wire protocol over the same core.
+    for (const listener of config.listeners.filter((l) => l.protocol === 'KAFKA')) {
+      const kafkaServer = await startKafkaServer(
+        {
+          brokerId: this.#brokerId,
+          clusterId: this.#clusterId,
+          listenerName: listener.name,
+          config,
+          metadata,
+          replicaManager,
+          producerIds,
+          topicCreator,
+          partitionCreator,
+          topicDeleter,
+          topicConfigAdmin,
+          logger: this.#rootLogger.child({
+            brokerId: this.#brokerId,
+            component: 'kafka',
+            listener: listener.name,
+          }),
+        },
+        listener.host === '' ? '0.0.0.0' : listener.host,
+        listener.port,
+      ).catch((err: Error) => {
+        throw new BrokerStartupError(err.message);
+      });
+      this.#kafkaServers.push(kafkaServer);
+      boundPorts.set(listener.name, kafkaServer.port);
+    }
     this.#endpoints = config.advertisedListeners.map((l) => ({
       listenerName: l.name,
       host: l.host === '' ? '127.0.0.1' : l.host,
       // Port 0 asks for any free port: advertise the one bound.
-      port: l.name === grpcListener.name && l.port === 0 ? port : l.port,
+      port: l.port === 0 ? (boundPorts.get(l.name) ?? 0) : l.port,
     }));
     await this.#register(this.#zk);
     // As Kafka's KafkaServer: the controller campaigns once the broker is registered.
@@ -294,11 +364,49 @@ export class Broker {
     }
   }
 
+  /**
+   * Kafka's controlled shutdown: stop following (so that no leader takes this broker back into an ISR),
+   * then ask the controller to move the leadership of the partitions it leads to other ISR members and to
+   * take it out of the ISRs, so that producers move on before the broker goes. Bounded by
+   * controlled.shutdown.max.retries attempts, controlled.shutdown.retry.backoff.ms apart; failing that,
+   * the broker stops anyway (the controller then reacts to its session ending).
+   */
+  async #controlledShutdown(): Promise<void> {
+    await this.#fetchers?.close();
+    const attempts = Math.max(1, this.config.controlledShutdownMaxRetries);
+    const timeoutMs = Math.min(this.config.controllerSocketTimeoutMs, CONTROLLED_SHUTDOWN_REQUEST_TIMEOUT_MS);
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const controllerId = this.#metadata?.controllerId ?? -1;
+        let answer: { errorCode: number; remaining: number };
+        if (controllerId === this.#brokerId && this.#controller) {
+          const local = await this.#controller.controlledShutdown(this.#brokerId);
+          answer = { errorCode: local.errorCode, remaining: local.remaining.length };
+        } else {
+          const controller = this.#metadata?.brokers.get(controllerId);
+          if (!controller || !this.#leaderEndpoints) throw new Error('no controller is known');
+          answer = await this.#leaderEndpoints.controlledShutdown(controller, this.#brokerId, timeoutMs);
+        }
+        if (answer.errorCode === ErrorCode.NONE && answer.remaining === 0) {
+          this.#logger.info({ attempt }, 'controlled shutdown succeeded');
+          return;
+        }
+        this.#logger.warn({ attempt, ...answer }, 'controlled shutdown incomplete; retrying');
+      } catch (err) {
+        this.#logger.warn({ err, attempt }, 'controlled shutdown attempt failed');
+      }
+      if (attempt < attempts)
+        await new Promise((resolve) => setTimeout(resolve, this.config.controlledShutdownRetryBackoffMs));
+    }
+    this.#logger.warn('controlled shutdown did not complete; shutting down anyway');
+  }
+
   /** Deregisters (by closing the session), stops serving, then closes the logs cleanly. */
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#logger.info('shutting down');
+    if (this.config.controlledShutdownEnable && this.#controller) await this.#controlledShutdown();
     // Closing the session removes /controller and our registration at once: the others react now,
     // not a session timeout later.
     this.#controller?.close();
@@ -306,6 +414,8 @@ export class Broker {
     this.#zk?.close();
     this.#controllerChannel?.close();
     this.#replicaManager?.close();
+    this.#leaderEndpoints?.close();
+    await Promise.all(this.#kafkaServers.map((s) => s.close()));
     const server = this.#grpcServer;
     if (server) {
       await new Promise<void>((resolve) => {

@@ -14,6 +14,14 @@ export type {
   AlterConfigsResponse,
   AlterConfigsResponse__Output,
 } from './generated/sluice/v1/AlterConfigsResponse.ts';
+export type {
+  ControlledShutdownRequest,
+  ControlledShutdownRequest__Output,
+} from './generated/sluice/v1/ControlledShutdownRequest.ts';
+export type {
+  ControlledShutdownResponse,
+  ControlledShutdownResponse__Output,
+} from './generated/sluice/v1/ControlledShutdownResponse.ts';
 export type { CreatableTopic__Output } from './generated/sluice/v1/CreatableTopic.ts';
 export type { CreatableTopicResult } from './generated/sluice/v1/CreatableTopicResult.ts';
 export type {
@@ -73,6 +81,14 @@ export type {
 export type { MetadataBroker__Output } from './generated/sluice/v1/MetadataBroker.ts';
 export type { MetadataRequest, MetadataRequest__Output } from './generated/sluice/v1/MetadataRequest.ts';
 export type { MetadataResponse, MetadataResponse__Output } from './generated/sluice/v1/MetadataResponse.ts';
+export type {
+  OffsetsForLeaderEpochRequest,
+  OffsetsForLeaderEpochRequest__Output,
+} from './generated/sluice/v1/OffsetsForLeaderEpochRequest.ts';
+export type {
+  OffsetsForLeaderEpochResponse,
+  OffsetsForLeaderEpochResponse__Output,
+} from './generated/sluice/v1/OffsetsForLeaderEpochResponse.ts';
 export type {
   PartitionMetadata,
   PartitionMetadata__Output,

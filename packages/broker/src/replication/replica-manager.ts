@@ -5,9 +5,19 @@
 // partitions it follows. A topic marked for deletion is served no more; the controller's StopReplica
 // deletes its logs, and logs of topics that no longer exist at all are deleted on sight.
 //
-// Until follower fetching lands (replication), the leader treats itself as the only in-sync replica:
-// its high watermark is its log end offset.
-import type { MetadataView, PartitionView } from '@sluice/coordinator';
+// Replication (Kafka's Partition and ReplicaManager): followers pull through the ReplicaFetcherManager;
+// the leader tracks each follower's log end offset (the offset of its last fetch) and when it last
+// caught up, keeps the high watermark at the smallest log end offset over the ISR, shrinks the ISR of
+// followers lagging past replica.lag.time.max.ms and expands it when they catch up (a conditional write
+// of the state znode plus an /isr_change_notification entry), and answers acks=all once the high
+// watermark passes the batch.
+import {
+  IsrChangeNotificationZNode,
+  type MetadataView,
+  type PartitionView,
+  TopicPartitionStateZNode,
+  type ZooKeeperClient,
+} from '@sluice/coordinator';
 import { EARLIEST_TIMESTAMP, ErrorCode, errorInfo, KafkaError, LATEST_TIMESTAMP } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/index.ts';
@@ -15,6 +25,7 @@ import { effectiveTopicConfig } from '../config/index.ts';
 import type { LogConfig, LogManager, PartitionLog } from '../log/index.ts';
 import { AppendWaiters, partitionKey } from './append-waiters.ts';
 import { appendIdempotent } from './idempotence.ts';
+import type { ReplicaFetcherManager } from './replica-fetcher-manager.ts';
 
 export interface LeaderIdAndEpoch {
   leaderId: number;
@@ -67,10 +78,27 @@ export interface ListOffsetResult {
 
 const EMPTY = Buffer.alloc(0);
 
+interface FollowerState {
+  /** The offset of the follower's last fetch (its ack); -1 until it fetches in this leadership. */
+  logEndOffset: number;
+  /** When the follower last fetched at or past the leader's log end offset (or the one of its previous fetch). */
+  lastCaughtUpTimeMs: number;
+  lastFetchTimeMs: number;
+  lastFetchLeaderLogEndOffset: number;
+}
+
 interface HostedPartition {
   log: PartitionLog;
   isLeader: boolean;
   leaderEpoch: number;
+  /** As leader: the in-sync replicas, this broker included. */
+  isr: number[];
+  /** As leader: every other replica's progress. */
+  followers: Map<number, FollowerState>;
+  /** As leader: the log end offset when this leadership began; a follower must pass it to join the ISR. */
+  leaderEpochStartOffset: number;
+  /** An ISR change is being written to ZooKeeper. */
+  isrUpdating: boolean;
   /** Creation zxid of the topic this log belongs to: a topic created anew under the same name differs. */
   topicZxid: string;
 }
@@ -99,6 +127,9 @@ export class ReplicaManager {
   /** A reconciliation queued but not started yet. */
   #pendingReconcile: Promise<void> | undefined;
   #closed = false;
+  readonly #fetchers: ReplicaFetcherManager | undefined;
+  readonly #zk: (() => ZooKeeperClient) | undefined;
+  readonly #isrTimer: NodeJS.Timeout | undefined;
 
   constructor(options: {
     brokerId: number;
@@ -106,12 +137,24 @@ export class ReplicaManager {
     logManager: LogManager;
     metadata: MetadataView;
     logger: Logger;
+    /** Absent: followers do not fetch (single-broker tools and tests). */
+    fetchers?: ReplicaFetcherManager;
+    /** Absent: the ISR is never changed by this broker. */
+    zk?: () => ZooKeeperClient;
   }) {
     this.#brokerId = options.brokerId;
     this.#config = options.config;
     this.#logs = options.logManager;
     this.#metadata = options.metadata;
     this.#logger = options.logger;
+    this.#fetchers = options.fetchers;
+    this.#zk = options.zk;
+    if (this.#zk) {
+      // Kafka checks every replica.lag.time.max.ms / 2, so a stuck follower leaves within 1.5 times it.
+      const intervalMs = Math.max(100, Math.floor(this.#config.replicaLagTimeMaxMs / 2));
+      this.#isrTimer = setInterval(() => void this.#shrinkIsrs(), intervalMs);
+      this.#isrTimer.unref();
+    }
   }
 
   /**
@@ -198,7 +241,13 @@ export class ReplicaManager {
     if (!hosted) return;
     this.#hosted.delete(key);
     hosted.isLeader = false;
+    this.#fetchers?.unfollow(key);
     this.#waiters.notify(key);
+  }
+
+  #minInsyncReplicas(topic: string): number {
+    const overrides = this.#metadata.topics.get(topic)?.config ?? {};
+    return effectiveTopicConfig(this.#config, overrides).minInsyncReplicas;
   }
 
   logConfigFor(topic: string): LogConfig {
@@ -220,6 +269,7 @@ export class ReplicaManager {
         if (topic.markedForDeletion || this.#stopped.has(key)) {
           // Being deleted: serve it no more; its log goes when the controller asks (StopReplica).
           const hosted = this.#hosted.get(key);
+          this.#fetchers?.unfollow(key);
           if (hosted?.isLeader) {
             hosted.isLeader = false;
             this.#waiters.notify(key);
@@ -234,7 +284,16 @@ export class ReplicaManager {
               view.partition,
               this.logConfigFor(view.topic),
             );
-            hosted = { log, isLeader: false, leaderEpoch: -1, topicZxid: topic.createdZxid };
+            hosted = {
+              log,
+              isLeader: false,
+              leaderEpoch: -1,
+              isr: [],
+              followers: new Map(),
+              leaderEpochStartOffset: 0,
+              isrUpdating: false,
+              topicZxid: topic.createdZxid,
+            };
             this.#hosted.set(key, hosted);
           }
         } catch (err) {
@@ -252,9 +311,12 @@ export class ReplicaManager {
           );
           hosted.isLeader = isLeader;
           hosted.leaderEpoch = view.leaderEpoch;
-          if (isLeader) hosted.log.setHighWatermark(hosted.log.logEndOffset);
+          if (isLeader) this.#becomeLeader(hosted, view);
           this.#waiters.notify(key);
         }
+        if (isLeader) this.#fetchers?.unfollow(key);
+        else if (view.leader >= 0) this.#fetchers?.follow(hosted.log, view.leader, view.leaderEpoch);
+        else this.#fetchers?.unfollow(key);
       }
     }
   }
@@ -346,6 +408,7 @@ export class ReplicaManager {
     partition: number,
     batch: Buffer,
     acks: number,
+    timeoutMs: number = this.#config.requestTimeoutMs,
   ): Promise<ProducePartitionResult> {
     const view = this.#metadata.partition(topic, partition);
     const result: ProducePartitionResult = {
@@ -364,14 +427,32 @@ export class ReplicaManager {
     }
     try {
       const hosted = this.#leaderPartition(topic, partition);
+      const minIsr = this.#minInsyncReplicas(topic);
+      if (acks === -1 && hosted.isr.length < minIsr) {
+        throw new KafkaError(
+          ErrorCode.NOT_ENOUGH_REPLICAS,
+          `The ISR of ${topic}-${partition} (${hosted.isr.join(',')}) is smaller than min.insync.replicas ${minIsr}`,
+        );
+      }
+      const leaderEpoch = hosted.leaderEpoch;
       const appended = await appendIdempotent(hosted.log, batch, () =>
         hosted.log.appendAsLeader(batch, hosted.leaderEpoch),
       );
-      hosted.log.setHighWatermark(hosted.log.logEndOffset);
+      this.#maybeIncrementHighWatermark(hosted, partitionKey(topic, partition));
       this.#waiters.notify(partitionKey(topic, partition));
       result.baseOffset = appended.baseOffset;
       result.logAppendTimeMs = appended.logAppendTimeMs;
       result.logStartOffset = hosted.log.logStartOffset;
+      if (acks === -1) {
+        await this.#awaitReplication(
+          hosted,
+          topic,
+          partition,
+          appended.lastOffset + 1,
+          leaderEpoch,
+          timeoutMs,
+        );
+      }
     } catch (err) {
       Object.assign(result, this.#errorFields(err, topic, partition));
     }
@@ -394,7 +475,7 @@ export class ReplicaManager {
     }
   }
 
-  async #readOnce(request: FetchRequest): Promise<FetchPartitionResult[]> {
+  async #readOnce(request: FetchRequest, fromFollower = false): Promise<FetchPartitionResult[]> {
     let budget = request.maxBytes;
     const results: FetchPartitionResult[] = [];
     for (const p of request.partitions) {
@@ -425,11 +506,10 @@ export class ReplicaManager {
         // Kafka returns at least one whole batch to make progress, even past the budget, but only
         // for the first partition that has data.
         const limit = Math.min(p.partitionMaxBytes, budget);
-        if (
-          p.fetchOffset < log.highWatermark &&
-          (limit > 0 || results.every((r) => r.records.length === 0))
-        ) {
-          const read = await log.read(p.fetchOffset, Math.max(limit, 1), log.highWatermark);
+        // Followers copy up to the log end offset; consumers see only what the ISR has.
+        const readableEnd = fromFollower ? log.logEndOffset : log.highWatermark;
+        if (p.fetchOffset < readableEnd && (limit > 0 || results.every((r) => r.records.length === 0))) {
+          const read = await log.read(p.fetchOffset, Math.max(limit, 1), readableEnd);
           result.records = read.records;
           budget -= read.records.length;
         } else if (p.fetchOffset > log.logEndOffset || p.fetchOffset < log.logStartOffset) {
@@ -444,6 +524,245 @@ export class ReplicaManager {
       results.push(result);
     }
     return results;
+  }
+
+  /**
+   * acks=all: waits until the high watermark reaches `requiredOffset` (Kafka's DelayedProduce), bounded by
+   * the request's timeout. The ISR shrinking below min.insync.replicas meanwhile answers
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND; losing the leadership answers NOT_LEADER_OR_FOLLOWER.
+   */
+  async #awaitReplication(
+    hosted: HostedPartition,
+    topic: string,
+    partition: number,
+    requiredOffset: number,
+    leaderEpoch: number,
+    timeoutMs: number,
+  ): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    // Bounded by the deadline: every pass waits for the next change of the partition or the deadline.
+    for (;;) {
+      if (!hosted.isLeader || hosted.leaderEpoch !== leaderEpoch || this.#hosted.get(key) !== hosted) {
+        throw new KafkaError(
+          ErrorCode.NOT_LEADER_OR_FOLLOWER,
+          `Broker ${this.#brokerId} lost the leadership of ${topic}-${partition} before the batch was replicated`,
+        );
+      }
+      if (hosted.log.highWatermark >= requiredOffset) {
+        const minIsr = this.#minInsyncReplicas(topic);
+        if (hosted.isr.length < minIsr) {
+          throw new KafkaError(
+            ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+            `The ISR of ${topic}-${partition} shrank below min.insync.replicas ${minIsr} while waiting`,
+          );
+        }
+        return;
+      }
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0 || this.#closed) {
+        throw new KafkaError(
+          ErrorCode.REQUEST_TIMED_OUT,
+          `The batch was not replicated to the ISR of ${topic}-${partition} within ${timeoutMs} ms`,
+        );
+      }
+      await this.#waiters.wait([key], remainingMs);
+    }
+  }
+
+  #becomeLeader(hosted: HostedPartition, view: PartitionView): void {
+    const nowMs = Date.now();
+    hosted.isr = [...view.isr];
+    hosted.leaderEpochStartOffset = hosted.log.logEndOffset;
+    const followers = new Map<number, FollowerState>();
+    for (const id of view.replicas) {
+      if (id === this.#brokerId) continue;
+      followers.set(id, {
+        logEndOffset: -1,
+        lastCaughtUpTimeMs: nowMs,
+        lastFetchTimeMs: nowMs,
+        lastFetchLeaderLogEndOffset: -1,
+      });
+    }
+    hosted.followers = followers;
+    this.#maybeIncrementHighWatermark(hosted, partitionKey(view.topic, view.partition));
+  }
+
+  /** HW = min log end offset over the ISR; it never goes back. Wakes fetches and acks=all waits. */
+  #maybeIncrementHighWatermark(hosted: HostedPartition, key: string): void {
+    if (!hosted.isLeader) return;
+    let candidate = hosted.log.logEndOffset;
+    for (const id of hosted.isr) {
+      if (id === this.#brokerId) continue;
+      const follower = hosted.followers.get(id);
+      candidate = Math.min(candidate, follower ? follower.logEndOffset : -1);
+    }
+    if (candidate > hosted.log.highWatermark) {
+      hosted.log.setHighWatermark(candidate);
+      this.#waiters.notify(key);
+    }
+  }
+
+  /**
+   * A follower's fetch (InterBroker ReplicaFetch): its fetch offset is its ack. Reads up to the log end
+   * offset (followers copy what the leader has, committed or not); long-polls like a consumer fetch.
+   */
+  async replicaFetch(
+    replicaId: number,
+    request: FetchRequest,
+    signal?: AbortSignal,
+  ): Promise<FetchPartitionResult[]> {
+    const nowMs = Date.now();
+    for (const p of request.partitions) {
+      const hosted = this.#hosted.get(partitionKey(p.topic, p.partition));
+      if (!hosted?.isLeader || (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== hosted.leaderEpoch))
+        continue;
+      this.#updateFollower(hosted, p.topic, p.partition, replicaId, p.fetchOffset, nowMs);
+    }
+    const deadline = Date.now() + Math.max(0, request.maxWaitMs);
+    const keys = request.partitions.map((p) => partitionKey(p.topic, p.partition));
+    // Bounded: each pass either answers or waits until the deadline or the next change.
+    for (;;) {
+      const results = await this.#readOnce(request, true);
+      const bytes = results.reduce((sum, r) => sum + r.records.length, 0);
+      const hasError = results.some((r) => r.errorCode !== ErrorCode.NONE);
+      const remainingMs = deadline - Date.now();
+      if (
+        bytes >= request.minBytes ||
+        bytes > 0 ||
+        hasError ||
+        remainingMs <= 0 ||
+        signal?.aborted ||
+        this.#closed
+      ) {
+        return results;
+      }
+      await this.#waiters.wait(keys, remainingMs, signal);
+    }
+  }
+
+  #updateFollower(
+    hosted: HostedPartition,
+    topic: string,
+    partition: number,
+    replicaId: number,
+    fetchOffset: number,
+    nowMs: number,
+  ): void {
+    const follower = hosted.followers.get(replicaId);
+    if (!follower) return; // not a replica of this partition
+    const leaderEnd = hosted.log.logEndOffset;
+    // Kafka's Replica.updateFetchState: caught up to the leader's end now, or to where it was last time.
+    if (fetchOffset >= leaderEnd) follower.lastCaughtUpTimeMs = nowMs;
+    else if (fetchOffset >= follower.lastFetchLeaderLogEndOffset && follower.lastFetchLeaderLogEndOffset >= 0)
+      follower.lastCaughtUpTimeMs = Math.max(follower.lastCaughtUpTimeMs, follower.lastFetchTimeMs);
+    follower.logEndOffset = Math.min(fetchOffset, leaderEnd);
+    follower.lastFetchTimeMs = nowMs;
+    follower.lastFetchLeaderLogEndOffset = leaderEnd;
+    const key = partitionKey(topic, partition);
+    if (
+      !hosted.isr.includes(replicaId) &&
+      follower.logEndOffset >= hosted.log.highWatermark &&
+      follower.logEndOffset >= hosted.leaderEpochStartOffset
+    ) {
+      void this.#updateIsr(hosted, topic, partition, [...hosted.isr, replicaId]);
+    }
+    this.#maybeIncrementHighWatermark(hosted, key);
+  }
+
+  /** Kafka's OffsetsForLeaderEpoch, answered by the leader. */
+  offsetsForLeaderEpoch(
+    partitions: ReadonlyArray<{
+      topic: string;
+      partition: number;
+      currentLeaderEpoch: number;
+      leaderEpoch: number;
+    }>,
+  ): Array<{ topic: string; partition: number; errorCode: number; leaderEpoch: number; endOffset: number }> {
+    return partitions.map((p) => {
+      try {
+        const hosted = this.#leaderPartition(p.topic, p.partition);
+        if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== hosted.leaderEpoch) {
+          throw new KafkaError(
+            p.currentLeaderEpoch < hosted.leaderEpoch
+              ? ErrorCode.FENCED_LEADER_EPOCH
+              : ErrorCode.UNKNOWN_LEADER_EPOCH,
+            `Leader epoch ${p.currentLeaderEpoch} does not match ${hosted.leaderEpoch}`,
+          );
+        }
+        const answer = hosted.log.endOffsetForEpoch(p.leaderEpoch);
+        return {
+          topic: p.topic,
+          partition: p.partition,
+          errorCode: ErrorCode.NONE,
+          leaderEpoch: answer.epoch,
+          endOffset: answer.endOffset,
+        };
+      } catch (err) {
+        const { errorCode } = this.#errorFields(err, p.topic, p.partition);
+        return { topic: p.topic, partition: p.partition, errorCode, leaderEpoch: -1, endOffset: -1 };
+      }
+    });
+  }
+
+  /** Takes followers that have not caught up within replica.lag.time.max.ms out of the ISR. */
+  async #shrinkIsrs(): Promise<void> {
+    if (this.#closed) return;
+    const nowMs = Date.now();
+    for (const [key, hosted] of this.#hosted) {
+      if (!hosted.isLeader || hosted.isrUpdating) continue;
+      const lagging = hosted.isr.filter((id) => {
+        if (id === this.#brokerId) return false;
+        const follower = hosted.followers.get(id);
+        return !follower || nowMs - follower.lastCaughtUpTimeMs > this.#config.replicaLagTimeMaxMs;
+      });
+      if (lagging.length === 0) continue;
+      const { topic, partition } = hosted.log;
+      this.#logger.info({ topic, partition, lagging, key }, 'shrinking the ISR');
+      await this.#updateIsr(
+        hosted,
+        topic,
+        partition,
+        hosted.isr.filter((id) => !lagging.includes(id)),
+      );
+    }
+  }
+
+  /**
+   * Writes a new ISR to the partition state znode, conditional on its version and on the state still
+   * naming this broker as leader in this epoch (else the controller moved on, and the view will follow),
+   * then notifies the controller through /isr_change_notification.
+   */
+  async #updateIsr(hosted: HostedPartition, topic: string, partition: number, isr: number[]): Promise<void> {
+    if (!this.#zk || hosted.isrUpdating || !hosted.isLeader) return;
+    hosted.isrUpdating = true;
+    const leaderEpoch = hosted.leaderEpoch;
+    try {
+      const zk = this.#zk();
+      const path = TopicPartitionStateZNode.path(topic, partition);
+      const node = await zk.getData(path);
+      if (!node) return;
+      const state = TopicPartitionStateZNode.decode(topic, partition, node.data);
+      if (state.leader !== this.#brokerId || state.leaderEpoch !== leaderEpoch) return;
+      if (!hosted.isLeader || hosted.leaderEpoch !== leaderEpoch) return;
+      await zk.setData(path, TopicPartitionStateZNode.encode({ ...state, isr }), node.stat.version);
+      await zk.create(
+        IsrChangeNotificationZNode.sequencePrefix,
+        IsrChangeNotificationZNode.encode([{ topic, partition }]),
+        'persistent_sequential',
+      );
+      if (hosted.isLeader && hosted.leaderEpoch === leaderEpoch) {
+        this.#logger.info({ topic, partition, from: hosted.isr, to: isr }, 'ISR changed');
+        hosted.isr = isr;
+        this.#maybeIncrementHighWatermark(hosted, partitionKey(topic, partition));
+        this.#waiters.notify(partitionKey(topic, partition));
+      }
+    } catch (err) {
+      // BAD_VERSION (the controller wrote meanwhile) or ZooKeeper trouble: the next check tries again.
+      this.#logger.warn({ err, topic, partition, isr }, 'cannot update the ISR');
+    } finally {
+      hosted.isrUpdating = false;
+    }
   }
 
   async listOffset(topic: string, partition: number, timestamp: number): Promise<ListOffsetResult> {
@@ -483,6 +802,8 @@ export class ReplicaManager {
 
   close(): void {
     this.#closed = true;
+    if (this.#isrTimer) clearInterval(this.#isrTimer);
+    void this.#fetchers?.close();
     this.#waiters.notifyAll();
   }
 }

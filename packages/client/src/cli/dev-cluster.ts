@@ -52,6 +52,7 @@ export async function devClusterCommand(args: readonly string[], io: CommandIO):
     zookeeperPort: intFlag(flags, 'zookeeper-port') ?? 2181,
     basePort: intFlag(flags, 'base-port') ?? 9092,
     clean: !flags.has('keep-data'),
+    kafkaListener: true,
     onProgress: (message) => io.err(`${message}...\n`),
   });
   try {

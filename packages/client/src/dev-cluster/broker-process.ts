@@ -19,6 +19,8 @@ export interface BrokerProcessOptions {
   zookeeperConnect: string;
   /** 0: any free port, read back from the registration. */
   grpcPort: number;
+  /** Also listen for Kafka clients: KAFKA://127.0.0.1:<free port>. */
+  kafkaListener?: boolean;
   /** Extra server.properties entries. */
   properties?: Record<string, string>;
 }
@@ -61,11 +63,17 @@ export class BrokerProcess {
     return `${endpoint.host}:${endpoint.port}`;
   }
 
+  /** host:port of its Kafka listener, or undefined when it has none. */
+  get kafkaAddress(): string | undefined {
+    const endpoint = this.#registration?.endpoints.find((e) => e.listenerName === 'KAFKA');
+    return endpoint ? `${endpoint.host}:${endpoint.port}` : undefined;
+  }
+
   async writeProperties(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true });
     const props: Record<string, string> = {
       ...(this.options.brokerId >= 0 ? { 'broker.id': String(this.options.brokerId) } : {}),
-      listeners: `GRPC://127.0.0.1:${this.options.grpcPort}`,
+      listeners: `GRPC://127.0.0.1:${this.options.grpcPort}${this.options.kafkaListener ? ',KAFKA://127.0.0.1:0' : ''}`,
       'log.dirs': join(this.options.dataDir, 'logs'),
       'zookeeper.connect': this.options.zookeeperConnect,
       'zookeeper.session.timeout.ms': '6000',

@@ -12,6 +12,8 @@ export interface DevClusterOptions {
   zookeeperPort?: number;
   /** Broker i listens on basePort + i - 1; 0 (default): any free ports. */
   basePort?: number;
+  /** Give every broker a Kafka wire-protocol listener on a free port too. */
+  kafkaListener?: boolean;
   /** Extra server.properties entries for every broker. */
   brokerProperties?: Record<string, string>;
   /** Start from empty data (default true). */
@@ -21,7 +23,7 @@ export interface DevClusterOptions {
 
 export interface ReadyInfo {
   zookeeper: string;
-  brokers: Array<{ id: number; grpc: string }>;
+  brokers: Array<{ id: number; grpc: string; kafka?: string }>;
 }
 
 export class DevCluster {
@@ -65,6 +67,7 @@ export class DevCluster {
             dataDir: join(options.dataDir, `broker-${id}`),
             zookeeperConnect: zookeeper.connectString,
             grpcPort: options.basePort ? options.basePort + id - 1 : 0,
+            ...(options.kafkaListener ? { kafkaListener: true } : {}),
             ...(options.brokerProperties ? { properties: options.brokerProperties } : {}),
           }),
         );
@@ -119,7 +122,12 @@ export class DevCluster {
   readyInfo(): ReadyInfo {
     return {
       zookeeper: this.zookeeper.connectString,
-      brokers: this.brokers.map((b) => ({ id: b.id, grpc: b.grpcAddress })),
+      brokers: this.brokers.map((b) => {
+        const kafka = b.kafkaAddress;
+        return kafka === undefined
+          ? { id: b.id, grpc: b.grpcAddress }
+          : { id: b.id, grpc: b.grpcAddress, kafka };
+      }),
     };
   }
 

@@ -9,6 +9,7 @@
 // retried a few times; if it keeps failing, the controller gives up the role so that a fresh election
 // reloads everything from ZooKeeper.
 import { EventEmitter } from 'node:events';
+import { ErrorCode } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import { EventQueue, type QueuedEvent } from '../event-queue.ts';
 import {
@@ -102,6 +103,10 @@ export class Controller extends EventEmitter {
   #sessionLost = false;
   #closed = false;
   #outcomeSequence = 0;
+  readonly #pendingShutdowns = new Set<{
+    resolve: (answer: { errorCode: number; remaining: TopicPartition[] }) => void;
+    reject: (err: unknown) => void;
+  }>();
 
   constructor(options: ControllerOptions) {
     super();
@@ -173,10 +178,77 @@ export class Controller extends EventEmitter {
     await this.#queue.idle();
   }
 
+  /**
+   * Kafka's ControlledShutdown at the controller: partitions `brokerId` leads move to the first other live
+   * ISR member in assignment order (a new leader epoch), and it leaves the ISRs it is in (never the last
+   * member). Answers NOT_CONTROLLER (41) when this broker is not the active controller; `remaining` lists
+   * what it still leads for want of another live ISR member with more than one replica.
+   */
+  controlledShutdown(brokerId: number): Promise<{ errorCode: number; remaining: TopicPartition[] }> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed || !this.#active) {
+        resolve({ errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] });
+        return;
+      }
+      const pending = { resolve, reject };
+      this.#pendingShutdowns.add(pending);
+      this.#enqueue(`controlled-shutdown:${brokerId}:${++this.#outcomeSequence}`, async () => {
+        try {
+          if (!this.#active) {
+            resolve({ errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] });
+            return;
+          }
+          resolve({ errorCode: ErrorCode.NONE, remaining: await this.#onControlledShutdown(brokerId) });
+        } catch (err) {
+          reject(err);
+          throw err;
+        } finally {
+          this.#pendingShutdowns.delete(pending);
+        }
+      });
+    });
+  }
+
+  async #onControlledShutdown(brokerId: number): Promise<TopicPartition[]> {
+    const context = this.#context;
+    const live = new Set([...context.liveBrokerIds()].filter((id) => id !== brokerId));
+    const affected = context.allPartitions().filter(({ topic, partition }) => {
+      if (this.#deletion.isQueued(topic)) return false;
+      const state = context.state(topic, partition)?.state;
+      return state !== undefined && (state.leader === brokerId || state.isr.includes(brokerId));
+    });
+    await this.#stateMachine.update(
+      affected.map(({ topic, partition }) => ({
+        topic,
+        partition,
+        reason: `controlled shutdown of broker ${brokerId}`,
+        decide: async (current) => {
+          const isr = current.isr.filter((id) => id !== brokerId);
+          if (current.leader === brokerId) {
+            const replicas = context.replicas(topic, partition);
+            const leader = replicas.find((id) => live.has(id) && isr.includes(id));
+            if (leader === undefined) return null;
+            return { leader, leaderEpoch: current.leaderEpoch + 1, isr, controllerEpoch: context.epoch };
+          }
+          if (!current.isr.includes(brokerId) || isr.length === 0) return null;
+          return { ...current, leaderEpoch: current.leaderEpoch + 1, isr, controllerEpoch: context.epoch };
+        },
+      })),
+    );
+    return affected.filter(({ topic, partition }) => {
+      const state = context.state(topic, partition)?.state;
+      if (state?.leader !== brokerId) return false;
+      return context.replicas(topic, partition).some((id) => id !== brokerId && live.has(id));
+    });
+  }
+
   /** Stops handling events. The role itself ends when the broker closes its ZooKeeper session. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const pending of this.#pendingShutdowns)
+      pending.resolve({ errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] });
+    this.#pendingShutdowns.clear();
     this.#resign('shutting down');
     this.#queue.close();
     for (const timer of this.#retryTimers) clearTimeout(timer);

@@ -7,6 +7,8 @@ import type { AlterConfigsResource as _sluice_v1_AlterConfigsResource, AlterConf
 import type { AlterConfigsResourceResponse as _sluice_v1_AlterConfigsResourceResponse, AlterConfigsResourceResponse__Output as _sluice_v1_AlterConfigsResourceResponse__Output } from './sluice/v1/AlterConfigsResourceResponse.ts';
 import type { AlterConfigsResponse as _sluice_v1_AlterConfigsResponse, AlterConfigsResponse__Output as _sluice_v1_AlterConfigsResponse__Output } from './sluice/v1/AlterConfigsResponse.ts';
 import type { AlterableConfig as _sluice_v1_AlterableConfig, AlterableConfig__Output as _sluice_v1_AlterableConfig__Output } from './sluice/v1/AlterableConfig.ts';
+import type { ControlledShutdownRequest as _sluice_v1_ControlledShutdownRequest, ControlledShutdownRequest__Output as _sluice_v1_ControlledShutdownRequest__Output } from './sluice/v1/ControlledShutdownRequest.ts';
+import type { ControlledShutdownResponse as _sluice_v1_ControlledShutdownResponse, ControlledShutdownResponse__Output as _sluice_v1_ControlledShutdownResponse__Output } from './sluice/v1/ControlledShutdownResponse.ts';
 import type { CreatableTopic as _sluice_v1_CreatableTopic, CreatableTopic__Output as _sluice_v1_CreatableTopic__Output } from './sluice/v1/CreatableTopic.ts';
 import type { CreatableTopicResult as _sluice_v1_CreatableTopicResult, CreatableTopicResult__Output as _sluice_v1_CreatableTopicResult__Output } from './sluice/v1/CreatableTopicResult.ts';
 import type { CreatePartitionsAssignment as _sluice_v1_CreatePartitionsAssignment, CreatePartitionsAssignment__Output as _sluice_v1_CreatePartitionsAssignment__Output } from './sluice/v1/CreatePartitionsAssignment.ts';
@@ -24,6 +26,7 @@ import type { DescribeConfigsResource as _sluice_v1_DescribeConfigsResource, Des
 import type { DescribeConfigsResourceResult as _sluice_v1_DescribeConfigsResourceResult, DescribeConfigsResourceResult__Output as _sluice_v1_DescribeConfigsResourceResult__Output } from './sluice/v1/DescribeConfigsResourceResult.ts';
 import type { DescribeConfigsResponse as _sluice_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _sluice_v1_DescribeConfigsResponse__Output } from './sluice/v1/DescribeConfigsResponse.ts';
 import type { DescribeConfigsResult as _sluice_v1_DescribeConfigsResult, DescribeConfigsResult__Output as _sluice_v1_DescribeConfigsResult__Output } from './sluice/v1/DescribeConfigsResult.ts';
+import type { EpochEndOffset as _sluice_v1_EpochEndOffset, EpochEndOffset__Output as _sluice_v1_EpochEndOffset__Output } from './sluice/v1/EpochEndOffset.ts';
 import type { FetchPartition as _sluice_v1_FetchPartition, FetchPartition__Output as _sluice_v1_FetchPartition__Output } from './sluice/v1/FetchPartition.ts';
 import type { FetchPartitionData as _sluice_v1_FetchPartitionData, FetchPartitionData__Output as _sluice_v1_FetchPartitionData__Output } from './sluice/v1/FetchPartitionData.ts';
 import type { FetchRequest as _sluice_v1_FetchRequest, FetchRequest__Output as _sluice_v1_FetchRequest__Output } from './sluice/v1/FetchRequest.ts';
@@ -43,6 +46,11 @@ import type { ListOffsetsTopicResponse as _sluice_v1_ListOffsetsTopicResponse, L
 import type { MetadataBroker as _sluice_v1_MetadataBroker, MetadataBroker__Output as _sluice_v1_MetadataBroker__Output } from './sluice/v1/MetadataBroker.ts';
 import type { MetadataRequest as _sluice_v1_MetadataRequest, MetadataRequest__Output as _sluice_v1_MetadataRequest__Output } from './sluice/v1/MetadataRequest.ts';
 import type { MetadataResponse as _sluice_v1_MetadataResponse, MetadataResponse__Output as _sluice_v1_MetadataResponse__Output } from './sluice/v1/MetadataResponse.ts';
+import type { OffsetForLeaderPartition as _sluice_v1_OffsetForLeaderPartition, OffsetForLeaderPartition__Output as _sluice_v1_OffsetForLeaderPartition__Output } from './sluice/v1/OffsetForLeaderPartition.ts';
+import type { OffsetForLeaderTopic as _sluice_v1_OffsetForLeaderTopic, OffsetForLeaderTopic__Output as _sluice_v1_OffsetForLeaderTopic__Output } from './sluice/v1/OffsetForLeaderTopic.ts';
+import type { OffsetForLeaderTopicResult as _sluice_v1_OffsetForLeaderTopicResult, OffsetForLeaderTopicResult__Output as _sluice_v1_OffsetForLeaderTopicResult__Output } from './sluice/v1/OffsetForLeaderTopicResult.ts';
+import type { OffsetsForLeaderEpochRequest as _sluice_v1_OffsetsForLeaderEpochRequest, OffsetsForLeaderEpochRequest__Output as _sluice_v1_OffsetsForLeaderEpochRequest__Output } from './sluice/v1/OffsetsForLeaderEpochRequest.ts';
+import type { OffsetsForLeaderEpochResponse as _sluice_v1_OffsetsForLeaderEpochResponse, OffsetsForLeaderEpochResponse__Output as _sluice_v1_OffsetsForLeaderEpochResponse__Output } from './sluice/v1/OffsetsForLeaderEpochResponse.ts';
 import type { PartitionMetadata as _sluice_v1_PartitionMetadata, PartitionMetadata__Output as _sluice_v1_PartitionMetadata__Output } from './sluice/v1/PartitionMetadata.ts';
 import type { PartitionProduceData as _sluice_v1_PartitionProduceData, PartitionProduceData__Output as _sluice_v1_PartitionProduceData__Output } from './sluice/v1/PartitionProduceData.ts';
 import type { PartitionProduceResponse as _sluice_v1_PartitionProduceResponse, PartitionProduceResponse__Output as _sluice_v1_PartitionProduceResponse__Output } from './sluice/v1/PartitionProduceResponse.ts';
@@ -70,6 +78,8 @@ export interface ProtoGrpcType {
       AlterConfigsResourceResponse: MessageTypeDefinition<_sluice_v1_AlterConfigsResourceResponse, _sluice_v1_AlterConfigsResourceResponse__Output>
       AlterConfigsResponse: MessageTypeDefinition<_sluice_v1_AlterConfigsResponse, _sluice_v1_AlterConfigsResponse__Output>
       AlterableConfig: MessageTypeDefinition<_sluice_v1_AlterableConfig, _sluice_v1_AlterableConfig__Output>
+      ControlledShutdownRequest: MessageTypeDefinition<_sluice_v1_ControlledShutdownRequest, _sluice_v1_ControlledShutdownRequest__Output>
+      ControlledShutdownResponse: MessageTypeDefinition<_sluice_v1_ControlledShutdownResponse, _sluice_v1_ControlledShutdownResponse__Output>
       CreatableTopic: MessageTypeDefinition<_sluice_v1_CreatableTopic, _sluice_v1_CreatableTopic__Output>
       CreatableTopicResult: MessageTypeDefinition<_sluice_v1_CreatableTopicResult, _sluice_v1_CreatableTopicResult__Output>
       CreatePartitionsAssignment: MessageTypeDefinition<_sluice_v1_CreatePartitionsAssignment, _sluice_v1_CreatePartitionsAssignment__Output>
@@ -87,6 +97,7 @@ export interface ProtoGrpcType {
       DescribeConfigsResourceResult: MessageTypeDefinition<_sluice_v1_DescribeConfigsResourceResult, _sluice_v1_DescribeConfigsResourceResult__Output>
       DescribeConfigsResponse: MessageTypeDefinition<_sluice_v1_DescribeConfigsResponse, _sluice_v1_DescribeConfigsResponse__Output>
       DescribeConfigsResult: MessageTypeDefinition<_sluice_v1_DescribeConfigsResult, _sluice_v1_DescribeConfigsResult__Output>
+      EpochEndOffset: MessageTypeDefinition<_sluice_v1_EpochEndOffset, _sluice_v1_EpochEndOffset__Output>
       FetchPartition: MessageTypeDefinition<_sluice_v1_FetchPartition, _sluice_v1_FetchPartition__Output>
       FetchPartitionData: MessageTypeDefinition<_sluice_v1_FetchPartitionData, _sluice_v1_FetchPartitionData__Output>
       FetchRequest: MessageTypeDefinition<_sluice_v1_FetchRequest, _sluice_v1_FetchRequest__Output>
@@ -106,6 +117,11 @@ export interface ProtoGrpcType {
       MetadataBroker: MessageTypeDefinition<_sluice_v1_MetadataBroker, _sluice_v1_MetadataBroker__Output>
       MetadataRequest: MessageTypeDefinition<_sluice_v1_MetadataRequest, _sluice_v1_MetadataRequest__Output>
       MetadataResponse: MessageTypeDefinition<_sluice_v1_MetadataResponse, _sluice_v1_MetadataResponse__Output>
+      OffsetForLeaderPartition: MessageTypeDefinition<_sluice_v1_OffsetForLeaderPartition, _sluice_v1_OffsetForLeaderPartition__Output>
+      OffsetForLeaderTopic: MessageTypeDefinition<_sluice_v1_OffsetForLeaderTopic, _sluice_v1_OffsetForLeaderTopic__Output>
+      OffsetForLeaderTopicResult: MessageTypeDefinition<_sluice_v1_OffsetForLeaderTopicResult, _sluice_v1_OffsetForLeaderTopicResult__Output>
+      OffsetsForLeaderEpochRequest: MessageTypeDefinition<_sluice_v1_OffsetsForLeaderEpochRequest, _sluice_v1_OffsetsForLeaderEpochRequest__Output>
+      OffsetsForLeaderEpochResponse: MessageTypeDefinition<_sluice_v1_OffsetsForLeaderEpochResponse, _sluice_v1_OffsetsForLeaderEpochResponse__Output>
       PartitionMetadata: MessageTypeDefinition<_sluice_v1_PartitionMetadata, _sluice_v1_PartitionMetadata__Output>
       PartitionProduceData: MessageTypeDefinition<_sluice_v1_PartitionProduceData, _sluice_v1_PartitionProduceData__Output>
       PartitionProduceResponse: MessageTypeDefinition<_sluice_v1_PartitionProduceResponse, _sluice_v1_PartitionProduceResponse__Output>

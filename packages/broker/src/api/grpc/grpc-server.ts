@@ -28,6 +28,8 @@ import {
   type ListOffsetsResponse,
   type MetadataRequest__Output,
   type MetadataResponse,
+  type OffsetsForLeaderEpochRequest__Output,
+  type OffsetsForLeaderEpochResponse,
   type PartitionMetadata,
   type ProduceRequest__Output,
   type ProduceResponse,
@@ -54,6 +56,10 @@ export interface GrpcApiContext {
   config: BrokerConfig;
   metadata: MetadataView;
   replicaManager: ReplicaManager;
+  /** The controller's side of ControlledShutdown; absent: NOT_CONTROLLER. */
+  controlledShutdown?: (
+    brokerId: number,
+  ) => Promise<{ errorCode: number; remaining: Array<{ topic: string; partition: number }> }>;
   /** Hands out producer ids (InitProducerId); absent: the RPC answers BROKER_NOT_AVAILABLE. */
   producerIds?: { nextProducerId(): Promise<number> };
   topicCreator: TopicCreator;
@@ -105,6 +111,26 @@ export function createGrpcHandlers(context: GrpcApiContext): SluiceHandlers {
 export function createInterBrokerHandlers(context: GrpcApiContext): InterBrokerHandlers {
   return {
     StopReplica: unary(context.logger, 'StopReplica', (call) => stopReplica(context, call.request)),
+    ReplicaFetch: unary(context.logger, 'ReplicaFetch', (call) => {
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      return fetch(context, call.request, abort.signal, call.request.replica_id);
+    }),
+    OffsetsForLeaderEpoch: unary(context.logger, 'OffsetsForLeaderEpoch', async (call) =>
+      offsetsForLeaderEpoch(context, call.request),
+    ),
+    ControlledShutdown: unary(context.logger, 'ControlledShutdown', async (call) => {
+      const answer = context.controlledShutdown
+        ? await context.controlledShutdown(call.request.broker_id)
+        : { errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] };
+      return {
+        error_code: answer.errorCode,
+        remaining_partitions: answer.remaining.map((p) => ({
+          topic_name: p.topic,
+          partition_index: p.partition,
+        })),
+      };
+    }),
   };
 }
 
@@ -234,6 +260,7 @@ async function produce(context: GrpcApiContext, request: ProduceRequest__Output)
             p.index,
             p.records,
             request.acks,
+            request.timeout_ms > 0 ? request.timeout_ms : context.config.requestTimeoutMs,
           );
           return {
             index: p.index,
@@ -258,25 +285,28 @@ async function fetch(
   context: GrpcApiContext,
   request: FetchRequest__Output,
   signal: AbortSignal,
+  /** A follower's broker id on the InterBroker service; undefined for consumers. */
+  replicaId?: number,
 ): Promise<FetchResponse> {
-  const results = await context.replicaManager.fetch(
-    {
-      maxWaitMs: request.max_wait_ms,
-      minBytes: request.min_bytes,
-      maxBytes: request.max_bytes > 0 ? request.max_bytes : context.config.replicaFetchResponseMaxBytes,
-      partitions: request.topics.flatMap((t) =>
-        t.partitions.map((p) => ({
-          topic: t.topic,
-          partition: p.partition,
-          fetchOffset: p.fetch_offset,
-          partitionMaxBytes:
-            p.partition_max_bytes > 0 ? p.partition_max_bytes : context.config.replicaFetchMaxBytes,
-          currentLeaderEpoch: p.current_leader_epoch,
-        })),
-      ),
-    },
-    signal,
-  );
+  const fetchRequest = {
+    maxWaitMs: request.max_wait_ms,
+    minBytes: request.min_bytes,
+    maxBytes: request.max_bytes > 0 ? request.max_bytes : context.config.replicaFetchResponseMaxBytes,
+    partitions: request.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.topic,
+        partition: p.partition,
+        fetchOffset: p.fetch_offset,
+        partitionMaxBytes:
+          p.partition_max_bytes > 0 ? p.partition_max_bytes : context.config.replicaFetchMaxBytes,
+        currentLeaderEpoch: p.current_leader_epoch,
+      })),
+    ),
+  };
+  const results =
+    replicaId === undefined
+      ? await context.replicaManager.fetch(fetchRequest, signal)
+      : await context.replicaManager.replicaFetch(replicaId, fetchRequest, signal);
   const byTopic = new Map<string, FetchPartitionResult[]>();
   for (const result of results) {
     const list = byTopic.get(result.topic) ?? [];
@@ -431,6 +461,35 @@ async function alterConfigs(
     }
   }
   return { responses };
+}
+
+function offsetsForLeaderEpoch(
+  context: GrpcApiContext,
+  request: OffsetsForLeaderEpochRequest__Output,
+): OffsetsForLeaderEpochResponse {
+  const results = context.replicaManager.offsetsForLeaderEpoch(
+    request.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.topic,
+        partition: p.partition,
+        currentLeaderEpoch: p.current_leader_epoch,
+        leaderEpoch: p.leader_epoch,
+      })),
+    ),
+  );
+  return {
+    topics: request.topics.map((t) => ({
+      topic: t.topic,
+      partitions: results
+        .filter((r) => r.topic === t.topic)
+        .map((r) => ({
+          error_code: r.errorCode,
+          partition: r.partition,
+          leader_epoch: r.leaderEpoch,
+          end_offset: r.endOffset,
+        })),
+    })),
+  };
 }
 
 async function stopReplica(

@@ -3,10 +3,43 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ControlledShutdownRequest as _sluice_v1_ControlledShutdownRequest, ControlledShutdownRequest__Output as _sluice_v1_ControlledShutdownRequest__Output } from '../../sluice/v1/ControlledShutdownRequest.ts';
+import type { ControlledShutdownResponse as _sluice_v1_ControlledShutdownResponse, ControlledShutdownResponse__Output as _sluice_v1_ControlledShutdownResponse__Output } from '../../sluice/v1/ControlledShutdownResponse.ts';
+import type { FetchRequest as _sluice_v1_FetchRequest, FetchRequest__Output as _sluice_v1_FetchRequest__Output } from '../../sluice/v1/FetchRequest.ts';
+import type { FetchResponse as _sluice_v1_FetchResponse, FetchResponse__Output as _sluice_v1_FetchResponse__Output } from '../../sluice/v1/FetchResponse.ts';
+import type { OffsetsForLeaderEpochRequest as _sluice_v1_OffsetsForLeaderEpochRequest, OffsetsForLeaderEpochRequest__Output as _sluice_v1_OffsetsForLeaderEpochRequest__Output } from '../../sluice/v1/OffsetsForLeaderEpochRequest.ts';
+import type { OffsetsForLeaderEpochResponse as _sluice_v1_OffsetsForLeaderEpochResponse, OffsetsForLeaderEpochResponse__Output as _sluice_v1_OffsetsForLeaderEpochResponse__Output } from '../../sluice/v1/OffsetsForLeaderEpochResponse.ts';
 import type { StopReplicaRequest as _sluice_v1_StopReplicaRequest, StopReplicaRequest__Output as _sluice_v1_StopReplicaRequest__Output } from '../../sluice/v1/StopReplicaRequest.ts';
 import type { StopReplicaResponse as _sluice_v1_StopReplicaResponse, StopReplicaResponse__Output as _sluice_v1_StopReplicaResponse__Output } from '../../sluice/v1/StopReplicaResponse.ts';
 
 export interface InterBrokerClient extends grpc.Client {
+  ControlledShutdown(argument: _sluice_v1_ControlledShutdownRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ControlledShutdownResponse__Output>): grpc.ClientUnaryCall;
+  ControlledShutdown(argument: _sluice_v1_ControlledShutdownRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ControlledShutdownResponse__Output>): grpc.ClientUnaryCall;
+  ControlledShutdown(argument: _sluice_v1_ControlledShutdownRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ControlledShutdownResponse__Output>): grpc.ClientUnaryCall;
+  ControlledShutdown(argument: _sluice_v1_ControlledShutdownRequest, callback: grpc.requestCallback<_sluice_v1_ControlledShutdownResponse__Output>): grpc.ClientUnaryCall;
+  controlledShutdown(argument: _sluice_v1_ControlledShutdownRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ControlledShutdownResponse__Output>): grpc.ClientUnaryCall;
+  controlledShutdown(argument: _sluice_v1_ControlledShutdownRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ControlledShutdownResponse__Output>): grpc.ClientUnaryCall;
+  controlledShutdown(argument: _sluice_v1_ControlledShutdownRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ControlledShutdownResponse__Output>): grpc.ClientUnaryCall;
+  controlledShutdown(argument: _sluice_v1_ControlledShutdownRequest, callback: grpc.requestCallback<_sluice_v1_ControlledShutdownResponse__Output>): grpc.ClientUnaryCall;
+  
+  OffsetsForLeaderEpoch(argument: _sluice_v1_OffsetsForLeaderEpochRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetsForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  OffsetsForLeaderEpoch(argument: _sluice_v1_OffsetsForLeaderEpochRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_OffsetsForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  OffsetsForLeaderEpoch(argument: _sluice_v1_OffsetsForLeaderEpochRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetsForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  OffsetsForLeaderEpoch(argument: _sluice_v1_OffsetsForLeaderEpochRequest, callback: grpc.requestCallback<_sluice_v1_OffsetsForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  offsetsForLeaderEpoch(argument: _sluice_v1_OffsetsForLeaderEpochRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetsForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  offsetsForLeaderEpoch(argument: _sluice_v1_OffsetsForLeaderEpochRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_OffsetsForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  offsetsForLeaderEpoch(argument: _sluice_v1_OffsetsForLeaderEpochRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetsForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  offsetsForLeaderEpoch(argument: _sluice_v1_OffsetsForLeaderEpochRequest, callback: grpc.requestCallback<_sluice_v1_OffsetsForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  
+  ReplicaFetch(argument: _sluice_v1_FetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
+  ReplicaFetch(argument: _sluice_v1_FetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
+  ReplicaFetch(argument: _sluice_v1_FetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
+  ReplicaFetch(argument: _sluice_v1_FetchRequest, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
+  replicaFetch(argument: _sluice_v1_FetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
+  replicaFetch(argument: _sluice_v1_FetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
+  replicaFetch(argument: _sluice_v1_FetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
+  replicaFetch(argument: _sluice_v1_FetchRequest, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
+  
   StopReplica(argument: _sluice_v1_StopReplicaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopReplicaResponse__Output>): grpc.ClientUnaryCall;
   StopReplica(argument: _sluice_v1_StopReplicaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StopReplicaResponse__Output>): grpc.ClientUnaryCall;
   StopReplica(argument: _sluice_v1_StopReplicaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopReplicaResponse__Output>): grpc.ClientUnaryCall;
@@ -19,10 +52,19 @@ export interface InterBrokerClient extends grpc.Client {
 }
 
 export interface InterBrokerHandlers extends grpc.UntypedServiceImplementation {
+  ControlledShutdown: grpc.handleUnaryCall<_sluice_v1_ControlledShutdownRequest__Output, _sluice_v1_ControlledShutdownResponse>;
+  
+  OffsetsForLeaderEpoch: grpc.handleUnaryCall<_sluice_v1_OffsetsForLeaderEpochRequest__Output, _sluice_v1_OffsetsForLeaderEpochResponse>;
+  
+  ReplicaFetch: grpc.handleUnaryCall<_sluice_v1_FetchRequest__Output, _sluice_v1_FetchResponse>;
+  
   StopReplica: grpc.handleUnaryCall<_sluice_v1_StopReplicaRequest__Output, _sluice_v1_StopReplicaResponse>;
   
 }
 
 export interface InterBrokerDefinition extends grpc.ServiceDefinition {
+  ControlledShutdown: MethodDefinition<_sluice_v1_ControlledShutdownRequest, _sluice_v1_ControlledShutdownResponse, _sluice_v1_ControlledShutdownRequest__Output, _sluice_v1_ControlledShutdownResponse__Output>
+  OffsetsForLeaderEpoch: MethodDefinition<_sluice_v1_OffsetsForLeaderEpochRequest, _sluice_v1_OffsetsForLeaderEpochResponse, _sluice_v1_OffsetsForLeaderEpochRequest__Output, _sluice_v1_OffsetsForLeaderEpochResponse__Output>
+  ReplicaFetch: MethodDefinition<_sluice_v1_FetchRequest, _sluice_v1_FetchResponse, _sluice_v1_FetchRequest__Output, _sluice_v1_FetchResponse__Output>
   StopReplica: MethodDefinition<_sluice_v1_StopReplicaRequest, _sluice_v1_StopReplicaResponse, _sluice_v1_StopReplicaRequest__Output, _sluice_v1_StopReplicaResponse__Output>
 }
