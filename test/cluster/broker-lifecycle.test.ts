@@ -6,8 +6,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Sluice } from '@sluice/client';
 import { BrokerProcess, SLUICE_BIN } from '@sluice/client/dev-cluster';
-import { ZooKeeperClient, ZooKeeperServer } from '@sluice/coordinator';
+import { readBroker, ZooKeeperClient, ZooKeeperServer } from '@sluice/coordinator';
 import { removeDir, tempDir, waitFor } from '../helpers.ts';
 
 describe('broker lifecycle', () => {
@@ -146,5 +147,38 @@ describe('broker lifecycle', () => {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0);
+  });
+
+  it('serves every GRPC listener, each advertising its own listener in Metadata', async () => {
+    const multi = broker('two-listeners', 31, {
+      listeners: 'INTERNAL://127.0.0.1:0,EXTERNAL://127.0.0.2:0',
+      'listener.security.protocol.map': 'INTERNAL:GRPC,EXTERNAL:GRPC',
+      'inter.broker.listener.name': 'INTERNAL',
+    });
+    await multi.start(zk);
+    const registration = await readBroker(zk, 31);
+    assert.ok(registration);
+    const address = (name: string) => {
+      const endpoint = registration.endpoints.find((e) => e.listenerName === name);
+      assert.ok(endpoint, `endpoint ${name} registered`);
+      return `${endpoint.host}:${endpoint.port}`;
+    };
+    const internal = address('INTERNAL');
+    const external = address('EXTERNAL');
+    assert.match(external, /^127\.0\.0\.2:\d+$/);
+    for (const [listener, bootstrap] of [
+      ['INTERNAL', internal],
+      ['EXTERNAL', external],
+    ] as const) {
+      const client = new Sluice({ bootstrap: [bootstrap] });
+      try {
+        const cluster = await client.admin().describeCluster();
+        const self = cluster.brokers.find((b) => b.id === 31);
+        assert.equal(self?.address, bootstrap, `a client of ${listener} is told the ${listener} address`);
+      } finally {
+        await client.close();
+      }
+    }
+    assert.equal(await multi.stop(), 0);
   });
 });

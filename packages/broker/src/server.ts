@@ -58,7 +58,7 @@ export class Broker {
   #controllerChannel: GrpcControllerChannel | undefined;
   #leaderEndpoints: GrpcLeaderEndpoints | undefined;
   #fetchers: ReplicaFetcherManager | undefined;
-  #grpcServer: grpc.Server | undefined;
+  readonly #grpcServers: grpc.Server[] = [];
   #kafkaServers: KafkaServer[] = [];
   #brokerId = -1;
   #clusterId = '';
@@ -151,35 +151,46 @@ export class Broker {
     const topicConfigAdmin = new TopicConfigAdmin({ zk, metadata, config, logger: adminLogger });
     // One block of producer ids per broker, shared by its listeners.
     const producerIds = new ProducerIdManager(zk, this.#brokerId);
-    const grpcListener = config.listeners.find((l) => l.protocol === 'GRPC');
-    if (!grpcListener)
+    // Every GRPC listener gets its own server, and each answers Metadata with the brokers' endpoints on
+    // its own listener name (Kafka's rule): INTERNAL clients see INTERNAL addresses, EXTERNAL ones
+    // EXTERNAL addresses. This is what makes one compose file serve containers and the host alike.
+    const grpcListeners = config.listeners.filter((l) => l.protocol === 'GRPC');
+    if (grpcListeners.length === 0) {
       throw new BrokerStartupError('listeners must include a listener of protocol GRPC, e.g. GRPC://:9092');
-    const { server, port } = await startGrpcServer(
-      {
-        brokerId: this.#brokerId,
-        clusterId: this.#clusterId,
-        listenerName: grpcListener.name,
-        config,
-        metadata,
-        replicaManager,
-        producerIds,
-        topicCreator,
-        partitionCreator,
-        topicDeleter,
-        topicConfigAdmin,
-        controlledShutdown: async (brokerId) =>
-          this.#controller
-            ? this.#controller.controlledShutdown(brokerId)
-            : { errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] },
-        logger: this.#rootLogger.child({ brokerId: this.#brokerId, component: 'grpc' }),
-      },
-      grpcListener.host === '' ? '0.0.0.0' : grpcListener.host,
-      grpcListener.port,
-    ).catch((err: Error) => {
-      throw new BrokerStartupError(err.message);
-    });
-    this.#grpcServer = server;
-    const boundPorts = new Map([[grpcListener.name, port]]);
+    }
+    const boundPorts = new Map<string, number>();
+    for (const listener of grpcListeners) {
+      const { server, port } = await startGrpcServer(
+        {
+          brokerId: this.#brokerId,
+          clusterId: this.#clusterId,
+          listenerName: listener.name,
+          config,
+          metadata,
+          replicaManager,
+          producerIds,
+          topicCreator,
+          partitionCreator,
+          topicDeleter,
+          topicConfigAdmin,
+          controlledShutdown: async (brokerId) =>
+            this.#controller
+              ? this.#controller.controlledShutdown(brokerId)
+              : { errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] },
+          logger: this.#rootLogger.child({
+            brokerId: this.#brokerId,
+            component: 'grpc',
+            listener: listener.name,
+          }),
+        },
+        listener.host === '' ? '0.0.0.0' : listener.host,
+        listener.port,
+      ).catch((err: Error) => {
+        throw new BrokerStartupError(err.message);
+      });
+      this.#grpcServers.push(server);
+      boundPorts.set(listener.name, port);
+    }
     // Every KAFKA listener serves Kafka's wire protocol over the same core.
     for (const listener of config.listeners.filter((l) => l.protocol === 'KAFKA')) {
       const kafkaServer = await startKafkaServer(
@@ -416,19 +427,21 @@ export class Broker {
     this.#replicaManager?.close();
     this.#leaderEndpoints?.close();
     await Promise.all(this.#kafkaServers.map((s) => s.close()));
-    const server = this.#grpcServer;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, GRPC_SHUTDOWN_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    await Promise.all(
+      this.#grpcServers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              server.forceShutdown();
+              resolve();
+            }, GRPC_SHUTDOWN_GRACE_MS);
+            server.tryShutdown(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    );
     await this.#logManager?.close();
     this.#logger.info('shut down');
   }
