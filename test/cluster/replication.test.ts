@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { Sluice } from '@sluice/client';
 import { TopicPartitionStateZNode } from '@sluice/coordinator';
-import { ErrorCode, encodeRecordBatch, sluiceProto } from '@sluice/protocol';
+import { batchesIn, decodeRecords, ErrorCode, encodeRecordBatch, sluiceProto } from '@sluice/protocol';
 import { Checker } from '../checker.ts';
 import { startCluster, type TestCluster, waitFor } from '../helpers.ts';
 
@@ -154,11 +154,61 @@ describe('replication: RF=3, min.insync.replicas=2, acks=all', () => {
     }
   }
 
+  /** A consumer's Fetch (replica_id -1) straight to one broker: the records' size and the high watermark. */
+  async function consumerFetch(
+    brokerId: number,
+    topic: string,
+    partition: number,
+    fetchOffset: number,
+  ): Promise<{ errorCode: number; records: Array<{ offset: number; value: string }> }> {
+    const raw = rawClient(brokerId);
+    try {
+      return await new Promise((resolve, reject) => {
+        raw.Fetch(
+          {
+            replica_id: -1,
+            max_wait_ms: 200,
+            min_bytes: 1,
+            max_bytes: 1_048_576,
+            topics: [
+              {
+                topic,
+                partitions: [
+                  {
+                    partition,
+                    current_leader_epoch: -1,
+                    fetch_offset: fetchOffset,
+                    partition_max_bytes: 1_048_576,
+                  },
+                ],
+              },
+            ],
+          },
+          { deadline: new Date(Date.now() + 10_000) },
+          (err, response) => {
+            if (err) return reject(err);
+            const data = response?.responses[0]?.partitions[0];
+            const records: Array<{ offset: number; value: string }> = [];
+            const bytes = data?.records ?? Buffer.alloc(0);
+            for (const { position } of batchesIn(bytes)) {
+              for (const r of decodeRecords(bytes, position))
+                records.push({ offset: r.offset, value: r.value?.toString() ?? '' });
+            }
+            resolve({ errorCode: data?.error_code ?? -1, records });
+          },
+        );
+      });
+    } finally {
+      raw.close();
+    }
+  }
+
   async function rawProduce(
     brokerId: number,
     topic: string,
     partition: number,
     acks: number,
+    timeoutMs = 2_000,
   ): Promise<number> {
     const raw = rawClient(brokerId);
     try {
@@ -166,7 +216,7 @@ describe('replication: RF=3, min.insync.replicas=2, acks=all', () => {
         raw.Produce(
           {
             acks,
-            timeout_ms: 2_000,
+            timeout_ms: timeoutMs,
             topics: [
               {
                 name: topic,
@@ -176,7 +226,7 @@ describe('replication: RF=3, min.insync.replicas=2, acks=all', () => {
               },
             ],
           },
-          { deadline: new Date(Date.now() + 10_000) },
+          { deadline: new Date(Date.now() + timeoutMs + 10_000) },
           (err, response) =>
             err ? reject(err) : resolve(response?.responses[0]?.partitions[0]?.error_code ?? -1),
         );
@@ -319,6 +369,23 @@ describe('replication: RF=3, min.insync.replicas=2, acks=all', () => {
     await assertReplicasIdentical('quorum');
   });
 
+  it('answers NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrinks while acks=all waits', async () => {
+    await createTopic('shrinking');
+    const { leader } = await state('shrinking', 0);
+    const followers = BROKERS.filter((id) => id !== leader);
+    // Both followers frozen after the append: the high watermark cannot pass the batch, and after
+    // replica.lag.time.max.ms (2 s) the leader drops them, leaving an ISR of 1 < min.insync.replicas 2.
+    for (const id of followers) test.cluster.broker(id).signal('SIGSTOP');
+    let code: number;
+    try {
+      code = await rawProduce(leader, 'shrinking', 0, -1, 15_000);
+    } finally {
+      for (const id of followers) test.cluster.broker(id).signal('SIGCONT');
+    }
+    assert.equal(code, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+    await waitFullIsr('shrinking');
+  });
+
   it('truncates the divergent tail of an old leader, which ends byte-identical to the new one', async () => {
     await createTopic('diverge');
     const checker = new Checker('diverge');
@@ -329,9 +396,16 @@ describe('replication: RF=3, min.insync.replicas=2, acks=all', () => {
     const followers = BROKERS.filter((id) => id !== leader);
     // Followers frozen: what the leader takes with acks=1 now reaches no one (a divergent tail). The ISR
     // cannot shrink within the few milliseconds before the leader dies.
+    const highWatermarkBefore = await listLatest('diverge', 0, leader);
+    const consumedFromOldLeader: Array<{ offset: number; value: string }> = [];
     for (const id of followers) test.cluster.broker(id).signal('SIGSTOP');
     try {
       for (let i = 0; i < 5; i++) assert.equal(await rawProduce(leader, 'diverge', 0, 1), ErrorCode.NONE);
+      // What a consumer can read from the old leader now, divergent tail and all, must survive: reads stop
+      // at the high watermark, which no unreplicated record passes.
+      const fetched = await consumerFetch(leader, 'diverge', 0, Math.max(0, highWatermarkBefore - 20));
+      assert.equal(fetched.errorCode, ErrorCode.NONE);
+      consumedFromOldLeader.push(...fetched.records);
       await test.cluster.broker(leader).kill();
     } finally {
       for (const id of followers) test.cluster.broker(id).signal('SIGCONT');
@@ -358,6 +432,22 @@ describe('replication: RF=3, min.insync.replicas=2, acks=all', () => {
     const result = checker.check(values.filter((v) => v !== 'raw'));
     assert.deepEqual(result.lost, []);
     assert.deepEqual(result.unexpected, []);
+    // No offset a consumer received was truncated: each is in the final log with the same value.
+    assert.ok(consumedFromOldLeader.length > 0, 'the consumer read records from the old leader');
+    const finalLog = await consumerFetch(
+      (await state('diverge', 0)).leader,
+      'diverge',
+      0,
+      consumedFromOldLeader[0]?.offset ?? 0,
+    );
+    const finalByOffset = new Map(finalLog.records.map((r) => [r.offset, r.value]));
+    for (const record of consumedFromOldLeader) {
+      assert.equal(
+        finalByOffset.get(record.offset),
+        record.value,
+        `offset ${record.offset} survived as consumed`,
+      );
+    }
   });
 
   it('loses nothing in a rolling restart with SIGTERM under load', async () => {
