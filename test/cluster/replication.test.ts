@@ -297,7 +297,10 @@ describe('replication: RF=3, min.insync.replicas=2, acks=all', () => {
       await waitFullIsr('kills');
     }
     await load.stop();
-    assertClean(checker, await readAll('kills'), 'kills');
+    const values = await readAll('kills');
+    assertClean(checker, values, 'kills');
+    // The producer is idempotent: retries across the kills must not store anything twice.
+    assert.deepEqual(checker.check(values).duplicated, [], 'kills: no record is stored twice');
     await assertReplicasIdentical('kills');
   });
 

@@ -5,7 +5,7 @@
 import { ConfigOperation, ConfigResourceType, ConfigSource, ErrorCode, KafkaError } from '@sluice/protocol';
 import type { ConnectionPool } from './connection-pool.ts';
 import type { ClusterInfo, ClusterMetadata, TopicInfo } from './metadata.ts';
-import { withRetries } from './retry.ts';
+import { delay, withRetries } from './retry.ts';
 
 export interface NewTopic {
   topic: string;
@@ -65,7 +65,7 @@ export class Admin {
   /** One result per topic: `error` is set for the topics that were not created. */
   async createTopics(
     topics: readonly NewTopic[],
-    options: { validateOnly?: boolean } = {},
+    options: { validateOnly?: boolean; waitForLeaders?: boolean } = {},
   ): Promise<Array<{ topic: string; error?: KafkaError }>> {
     const deadlineMs = Date.now() + this.#timeoutMs;
     const response = await withRetries(
@@ -92,7 +92,34 @@ export class Admin {
       { deadlineMs, backoffMs: this.#retryBackoffMs },
     );
     for (const t of topics) this.#metadata.invalidate(t.topic);
-    return response.topics.map((r) => resultOf(r.name, r.error_code, r.error_message));
+    const results = response.topics.map((r) => resultOf(r.name, r.error_code, r.error_message));
+    if (options.waitForLeaders !== false && options.validateOnly !== true) {
+      await this.#waitForLeaders(
+        results.filter((r) => r.error === undefined).map((r) => r.topic),
+        deadlineMs,
+      );
+    }
+    return results;
+  }
+
+  /**
+   * Metadata reaches every broker a moment after a topic is created (each learns it through its own
+   * ZooKeeper watch), so a client asking another broker right away may see no leader yet. As KafkaJS's
+   * `waitForLeaders`, wait (bounded by the admin's timeout) until this client's metadata shows a leader for
+   * every partition of the new topics, so that what follows a creation (describe, produce) just works.
+   * Past the deadline the creation still stands; later lookups retry on their own.
+   */
+  async #waitForLeaders(topics: readonly string[], deadlineMs: number): Promise<void> {
+    let backoffMs = 20;
+    for (const topic of topics) {
+      while (Date.now() < deadlineMs) {
+        this.#metadata.invalidate(topic);
+        const info = await this.#metadata.topic(topic).catch(() => undefined);
+        if (info && info.partitions.length > 0 && info.partitions.every((p) => p.leader >= 0)) break;
+        await delay(Math.min(backoffMs, Math.max(0, deadlineMs - Date.now())));
+        backoffMs = Math.min(backoffMs * 2, 500);
+      }
+    }
   }
 
   /**

@@ -160,6 +160,9 @@ async function unknownTopic(
 
 async function produce(context: KafkaApiContext, request: Message): Promise<Message | null> {
   const acks = request.acks as number;
+  // acks=all waits on the high watermark for at most the request's own timeout, as Kafka's purgatory does.
+  const timeoutMs =
+    (request.timeoutMs as number) > 0 ? (request.timeoutMs as number) : context.config.requestTimeoutMs;
   const transactional = request.transactionalId !== null;
   const responses = await Promise.all(
     (request.topicData as Message[]).map(async (topic) => ({
@@ -175,6 +178,7 @@ async function produce(context: KafkaApiContext, request: Message): Promise<Mess
             p.index,
             (p.records as Buffer | null) ?? Buffer.alloc(0),
             acks,
+            timeoutMs,
           );
           return {
             index: p.index,
