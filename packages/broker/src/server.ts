@@ -158,30 +158,32 @@ export class Broker {
     if (grpcListeners.length === 0) {
       throw new BrokerStartupError('listeners must include a listener of protocol GRPC, e.g. GRPC://:9092');
     }
+    // The core both front doors serve: each listener adds only its name and its logger.
+    const core = {
+      brokerId: this.#brokerId,
+      clusterId: this.#clusterId,
+      config,
+      metadata,
+      replicaManager,
+      producerIds,
+      topicCreator,
+      partitionCreator,
+      topicDeleter,
+      topicConfigAdmin,
+    };
+    const listenerLogger = (component: string, listenerName: string) =>
+      this.#rootLogger.child({ brokerId: this.#brokerId, component, listener: listenerName });
     const boundPorts = new Map<string, number>();
     for (const listener of grpcListeners) {
       const { server, port } = await startGrpcServer(
         {
-          brokerId: this.#brokerId,
-          clusterId: this.#clusterId,
+          ...core,
           listenerName: listener.name,
-          config,
-          metadata,
-          replicaManager,
-          producerIds,
-          topicCreator,
-          partitionCreator,
-          topicDeleter,
-          topicConfigAdmin,
           controlledShutdown: async (brokerId) =>
             this.#controller
               ? this.#controller.controlledShutdown(brokerId)
               : { errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] },
-          logger: this.#rootLogger.child({
-            brokerId: this.#brokerId,
-            component: 'grpc',
-            listener: listener.name,
-          }),
+          logger: listenerLogger('grpc', listener.name),
         },
         listener.host === '' ? '0.0.0.0' : listener.host,
         listener.port,
@@ -194,24 +196,7 @@ export class Broker {
     // Every KAFKA listener serves Kafka's wire protocol over the same core.
     for (const listener of config.listeners.filter((l) => l.protocol === 'KAFKA')) {
       const kafkaServer = await startKafkaServer(
-        {
-          brokerId: this.#brokerId,
-          clusterId: this.#clusterId,
-          listenerName: listener.name,
-          config,
-          metadata,
-          replicaManager,
-          producerIds,
-          topicCreator,
-          partitionCreator,
-          topicDeleter,
-          topicConfigAdmin,
-          logger: this.#rootLogger.child({
-            brokerId: this.#brokerId,
-            component: 'kafka',
-            listener: listener.name,
-          }),
-        },
+        { ...core, listenerName: listener.name, logger: listenerLogger('kafka', listener.name) },
         listener.host === '' ? '0.0.0.0' : listener.host,
         listener.port,
       ).catch((err: Error) => {

@@ -2,7 +2,7 @@
 // comes from one of two sources, as the Kafka tutorials offer both: ZooKeeper (`zookeeper:` option;
 // a watch-fed view of Kafka's znodes) or any broker's Metadata call (`bootstrap:` option). Cached, and
 // refreshed when a caller reports a stale leader or on metadata.max.age.ms.
-import { MetadataView, ZooKeeperClient } from '@sluice/coordinator';
+import { brokersOnListener, MetadataView, partitionAnswers, ZooKeeperClient } from '@sluice/coordinator';
 import { ErrorCode, type KafkaError } from '@sluice/protocol';
 import pino from 'pino';
 import type { ConnectionPool } from './connection-pool.ts';
@@ -176,19 +176,12 @@ class ZooKeeperSource implements MetadataSource {
   async load(topics: readonly string[] | 'all', allowAutoCreate: boolean): Promise<Snapshot> {
     await this.#view.settled();
     const view = this.#view;
-    const brokers = [...view.brokers.values()].flatMap((b) => {
-      const endpoint = b.endpoints.find((e) => e.listenerName === GRPC_LISTENER);
-      return endpoint
-        ? [
-            {
-              id: b.id,
-              host: endpoint.host,
-              port: endpoint.port,
-              address: formatAddress(endpoint.host, endpoint.port),
-            },
-          ]
-        : [];
-    });
+    const brokers = brokersOnListener(view, GRPC_LISTENER).map((b) => ({
+      id: b.id,
+      host: b.host,
+      port: b.port,
+      address: formatAddress(b.host, b.port),
+    }));
     const snapshot: Snapshot = {
       cluster: { clusterId: '', controllerId: view.controllerId, brokers },
       topics: new Map(),
@@ -206,20 +199,7 @@ class ZooKeeperSource implements MetadataSource {
         name,
         isInternal: name.startsWith('__'),
         markedForDeletion: topic.markedForDeletion,
-        partitions: [...topic.partitions.values()]
-          .sort((a, b) => a.partition - b.partition)
-          .map((p) => {
-            const leaderAlive = p.leader >= 0 && view.brokers.has(p.leader);
-            return {
-              partition: p.partition,
-              leader: leaderAlive ? p.leader : -1,
-              leaderEpoch: p.leaderEpoch,
-              replicas: p.replicas,
-              isr: p.isr,
-              offlineReplicas: p.replicas.filter((r) => !view.brokers.has(r)),
-              errorCode: leaderAlive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
-            };
-          }),
+        partitions: partitionAnswers(view, topic),
       });
     }
     for (const name of missing) {

@@ -11,6 +11,12 @@ export {
 } from './broker-registration.ts';
 export * from './controller/index.ts';
 export { EventQueue, type QueuedEvent } from './event-queue.ts';
+export {
+  type BrokerAnswer,
+  brokersOnListener,
+  type PartitionAnswer,
+  partitionAnswers,
+} from './metadata-answers.ts';
 export { MetadataView, type PartitionView, type TopicView } from './metadata-view.ts';
 export { ProducerIdManager } from './producer-id-manager.ts';
 export {

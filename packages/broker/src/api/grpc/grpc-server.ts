@@ -3,7 +3,7 @@
 // (ReplicaManager, the admin components, MetadataView) and back. No broker logic lives here, so the Kafka
 // wire-protocol adapter can serve the same core.
 import * as grpc from '@grpc/grpc-js';
-import type { MetadataView } from '@sluice/coordinator';
+import { brokersOnListener, type MetadataView, partitionAnswers } from '@sluice/coordinator';
 import {
   type AlterConfigsRequest__Output,
   type AlterConfigsResponse,
@@ -186,30 +186,27 @@ async function metadata(
   request: MetadataRequest__Output,
 ): Promise<MetadataResponse> {
   const view = context.metadata;
-  const brokers = [...view.brokers.values()].flatMap((b) => {
-    const endpoint = b.endpoints.find((e) => e.listenerName === context.listenerName);
-    return endpoint ? [{ node_id: b.id, host: endpoint.host, port: endpoint.port, rack: b.rack ?? '' }] : [];
-  });
+  const brokers = brokersOnListener(view, context.listenerName).map((b) => ({
+    node_id: b.id,
+    host: b.host,
+    port: b.port,
+    rack: b.rack ?? '',
+  }));
   const names =
     request.all_topics || request.topics.length === 0 ? [...view.topics.keys()].sort() : request.topics;
   const topics: TopicMetadata[] = [];
   for (const name of names) {
     const topic = view.topics.get(name);
     if (topic) {
-      const partitions: PartitionMetadata[] = [...topic.partitions.values()]
-        .sort((a, b) => a.partition - b.partition)
-        .map((p) => {
-          const leaderAlive = p.leader >= 0 && view.brokers.has(p.leader);
-          return {
-            error_code: leaderAlive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
-            partition_index: p.partition,
-            leader_id: leaderAlive ? p.leader : -1,
-            leader_epoch: p.leaderEpoch,
-            replica_nodes: p.replicas,
-            isr_nodes: p.isr,
-            offline_replicas: p.replicas.filter((r) => !view.brokers.has(r)),
-          };
-        });
+      const partitions: PartitionMetadata[] = partitionAnswers(view, topic).map((p) => ({
+        error_code: p.errorCode,
+        partition_index: p.partition,
+        leader_id: p.leader,
+        leader_epoch: p.leaderEpoch,
+        replica_nodes: p.replicas,
+        isr_nodes: p.isr,
+        offline_replicas: p.offlineReplicas,
+      }));
       topics.push({ error_code: ErrorCode.NONE, name, is_internal: isInternalTopic(name), partitions });
       continue;
     }

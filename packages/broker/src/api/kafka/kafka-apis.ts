@@ -2,7 +2,7 @@
 // producer ids the gRPC adapter calls (api/grpc/grpc-server.ts). Produce and Fetch carry record batches
 // as stored, never re-encoded. Decoded requests and responses are plain objects shaped by the schemas in
 // protocol/messages; versions only matter here where a field's meaning changes between them.
-import type { MetadataView } from '@sluice/coordinator';
+import { brokersOnListener, type MetadataView, partitionAnswers } from '@sluice/coordinator';
 import {
   ConfigOperation,
   ConfigResourceType,
@@ -97,10 +97,12 @@ function nullIfEmpty(text: string): string | null {
 
 async function metadata(context: KafkaApiContext, request: Message, version: number): Promise<Message> {
   const view = context.metadata;
-  const brokers = [...view.brokers.values()].flatMap((b) => {
-    const endpoint = b.endpoints.find((e) => e.listenerName === context.listenerName);
-    return endpoint ? [{ nodeId: b.id, host: endpoint.host, port: endpoint.port, rack: b.rack ?? null }] : [];
-  });
+  const brokers = brokersOnListener(view, context.listenerName).map((b) => ({
+    nodeId: b.id,
+    host: b.host,
+    port: b.port,
+    rack: b.rack,
+  }));
   const requested = request.topics as Array<{ name: string }> | null;
   // v0: an empty list means every topic; v1+: null does.
   const all = requested === null || (version === 0 && requested.length === 0);
@@ -113,20 +115,15 @@ async function metadata(context: KafkaApiContext, request: Message, version: num
       topics.push(await unknownTopic(context, name, allowAutoCreation && !all));
       continue;
     }
-    const partitions = [...topic.partitions.values()]
-      .sort((a, b) => a.partition - b.partition)
-      .map((p) => {
-        const leaderAlive = p.leader >= 0 && view.brokers.has(p.leader);
-        return {
-          errorCode: leaderAlive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
-          partitionIndex: p.partition,
-          leaderId: leaderAlive ? p.leader : -1,
-          leaderEpoch: p.leaderEpoch,
-          replicaNodes: p.replicas,
-          isrNodes: p.isr,
-          offlineReplicas: p.replicas.filter((r) => !view.brokers.has(r)),
-        };
-      });
+    const partitions = partitionAnswers(view, topic).map((p) => ({
+      errorCode: p.errorCode,
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: p.replicas,
+      isrNodes: p.isr,
+      offlineReplicas: p.offlineReplicas,
+    }));
     topics.push({ errorCode: ErrorCode.NONE, name, isInternal: isInternalTopic(name), partitions });
   }
   return {
