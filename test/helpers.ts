@@ -1,9 +1,10 @@
 // Helpers shared by the cluster tests: temporary directories, a cluster per test file that is always
 // stopped, and waiting for a condition with a deadline (never a bare sleep).
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DevCluster, type DevClusterOptions } from '@sluice/client/dev-cluster';
+import { DevCluster, type DevClusterOptions, SLUICE_BIN } from '@sluice/client/dev-cluster';
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `sluice-${prefix}-`));
@@ -52,4 +53,45 @@ export async function startCluster(
       await removeDir(dataDir);
     },
   };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  elapsedMs: number;
+}
+
+/**
+ * Runs `sluice ...args` as a person would, to completion: `input` goes to its standard input (closed
+ * after), and a run longer than timeoutMs is killed and fails the test. `onSpawn` gets the child, e.g. to
+ * send it a signal.
+ */
+export function runSluice(
+  args: readonly string[],
+  options: { input?: string; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
+): Promise<RunResult> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  return new Promise((resolve, reject) => {
+    const startedMs = Date.now();
+    const child = spawn(process.execPath, [SLUICE_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    options.onSpawn?.(child);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sluice ${args.join(' ')} did not finish in ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, elapsedMs: Date.now() - startedMs });
+    });
+    child.stdin.end(options.input ?? '');
+  });
 }

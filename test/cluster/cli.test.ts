@@ -1,39 +1,12 @@
 // The Kafka tutorial's command sequence with `sluice` in place of the .sh scripts, against a real
 // 3-broker cluster, plus the tools' error paths.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { SLUICE_BIN } from '@sluice/client/dev-cluster';
-import { startCluster, type TestCluster, waitFor } from '../helpers.ts';
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { type RunResult, runSluice, startCluster, type TestCluster, waitFor } from '../helpers.ts';
 
 /** Runs `sluice ...args` to completion (bounded), feeding `input` on stdin. */
 function sluice(args: readonly string[], input = '', timeoutMs = 60_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SLUICE_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sluice ${args.join(' ')} did not finish in ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+  return runSluice(args, { input, timeoutMs });
 }
 
 describe('sluice CLI: the Kafka tutorial', () => {

@@ -1,48 +1,18 @@
 // `sluice producer-perf-test` and `sluice consumer-perf-test` against a real broker: Kafka's output
 // lines to the character, records really stored, the throttle, and the error paths.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Sluice } from '@sluice/client';
-import { SLUICE_BIN } from '@sluice/client/dev-cluster';
-import { startCluster, type TestCluster } from '../helpers.ts';
+import { type RunResult, runSluice, startCluster, type TestCluster } from '../helpers.ts';
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  elapsedMs: number;
-}
-
-/** Runs `sluice ...args` to completion (bounded); `onSpawn` may signal the child. */
 function sluice(
   args: readonly string[],
   options: { timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<RunResult> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  return new Promise((resolve, reject) => {
-    const startedMs = Date.now();
-    const child = spawn(process.execPath, [SLUICE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    options.onSpawn?.(child);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sluice ${args.join(' ')} did not finish in ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, elapsedMs: Date.now() - startedMs });
-    });
-  });
+  return runSluice(args, options);
 }
 
 /** Kafka's ProducerPerformance summary line, every number in its printf format. */
