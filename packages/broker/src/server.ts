@@ -27,6 +27,7 @@ import { startGrpcServer } from './api/grpc/grpc-server.ts';
 import { GrpcLeaderEndpoints } from './api/grpc/leader-endpoint.ts';
 import { type KafkaServer, startKafkaServer } from './api/kafka/kafka-server.ts';
 import { type BrokerConfig, effectiveTopicConfig } from './config/index.ts';
+import { GroupCoordinator } from './group/group-coordinator.ts';
 import { LogManager } from './log/index.ts';
 import { readMetaProperties, storedBrokerId, writeMetaProperties } from './meta-properties.ts';
 import { ReplicaFetcherManager } from './replication/replica-fetcher-manager.ts';
@@ -58,6 +59,7 @@ export class Broker {
   #controllerChannel: GrpcControllerChannel | undefined;
   #leaderEndpoints: GrpcLeaderEndpoints | undefined;
   #fetchers: ReplicaFetcherManager | undefined;
+  #groupCoordinator: GroupCoordinator | undefined;
   readonly #grpcServers: grpc.Server[] = [];
   #kafkaServers: KafkaServer[] = [];
   #brokerId = -1;
@@ -140,12 +142,22 @@ export class Broker {
     });
     this.#replicaManager = replicaManager;
     this.#fetchers = fetchers;
-    metadata.on('change', () => void replicaManager.reconcile());
-    await replicaManager.reconcile();
-
     const adminLogger = this.#rootLogger.child({ brokerId: this.#brokerId, component: 'admin' });
     const zk = () => this.#requireZk();
     const topicCreator = new TopicCreator({ zk, metadata, config, logger: adminLogger });
+    // Before the first reconciliation: it must hear of every __consumer_offsets partition this broker leads.
+    const groupCoordinator = new GroupCoordinator({
+      brokerId: this.#brokerId,
+      config,
+      metadata,
+      replicaManager,
+      topicCreator,
+      logger: this.#rootLogger.child({ brokerId: this.#brokerId, component: 'group-coordinator' }),
+    });
+    this.#groupCoordinator = groupCoordinator;
+    metadata.on('change', () => void replicaManager.reconcile());
+    await replicaManager.reconcile();
+
     const partitionCreator = new PartitionCreator({ zk, metadata, logger: adminLogger });
     const topicDeleter = new TopicDeleter({ zk, metadata, config, logger: adminLogger });
     const topicConfigAdmin = new TopicConfigAdmin({ zk, metadata, config, logger: adminLogger });
@@ -170,6 +182,7 @@ export class Broker {
       partitionCreator,
       topicDeleter,
       topicConfigAdmin,
+      groupCoordinator,
     };
     const listenerLogger = (component: string, listenerName: string) =>
       this.#rootLogger.child({ brokerId: this.#brokerId, component, listener: listenerName });
@@ -409,6 +422,7 @@ export class Broker {
     this.#metadata?.close();
     this.#zk?.close();
     this.#controllerChannel?.close();
+    this.#groupCoordinator?.close();
     this.#replicaManager?.close();
     this.#leaderEndpoints?.close();
     await Promise.all(this.#kafkaServers.map((s) => s.close()));

@@ -200,11 +200,14 @@ export class MetadataView extends EventEmitter {
     for (const partition of topic.partitions.keys()) {
       if (!assignment.has(partition)) topic.partitions.delete(partition);
     }
+    // Every partition enters the view at once (leaderless until its state is read): a reader between
+    // two awaits must never see a topic with only some of its partitions.
+    const toLoad: number[] = [];
     for (const [partition, replicas] of assignment) {
       const known = topic.partitions.get(partition);
       if (known) {
         known.replicas = replicas;
-        if (reloadAll) await this.#loadPartitionState(name, partition);
+        if (reloadAll) toLoad.push(partition);
       } else {
         topic.partitions.set(partition, {
           topic: name,
@@ -214,9 +217,10 @@ export class MetadataView extends EventEmitter {
           leaderEpoch: -1,
           isr: [],
         });
-        await this.#loadPartitionState(name, partition);
+        toLoad.push(partition);
       }
     }
+    for (const partition of toLoad) await this.#loadPartitionState(name, partition);
     if (!existing || reloadAll) await this.#loadTopicConfig(name);
   }
 

@@ -38,6 +38,14 @@ export type {
   CreateTopicsResponse__Output,
 } from './generated/sluice/v1/CreateTopicsResponse.ts';
 export type {
+  DeleteGroupsRequest,
+  DeleteGroupsRequest__Output,
+} from './generated/sluice/v1/DeleteGroupsRequest.ts';
+export type {
+  DeleteGroupsResponse,
+  DeleteGroupsResponse__Output,
+} from './generated/sluice/v1/DeleteGroupsResponse.ts';
+export type {
   DeleteTopicsRequest,
   DeleteTopicsRequest__Output,
 } from './generated/sluice/v1/DeleteTopicsRequest.ts';
@@ -55,11 +63,32 @@ export type {
   DescribeConfigsResponse__Output,
 } from './generated/sluice/v1/DescribeConfigsResponse.ts';
 export type {
+  DescribeGroupsRequest,
+  DescribeGroupsRequest__Output,
+} from './generated/sluice/v1/DescribeGroupsRequest.ts';
+export type {
+  DescribeGroupsResponse,
+  DescribeGroupsResponse__Output,
+} from './generated/sluice/v1/DescribeGroupsResponse.ts';
+export type {
   FetchPartitionData,
   FetchPartitionData__Output,
 } from './generated/sluice/v1/FetchPartitionData.ts';
 export type { FetchRequest, FetchRequest__Output } from './generated/sluice/v1/FetchRequest.ts';
 export type { FetchResponse, FetchResponse__Output } from './generated/sluice/v1/FetchResponse.ts';
+export type {
+  FindCoordinatorRequest,
+  FindCoordinatorRequest__Output,
+} from './generated/sluice/v1/FindCoordinatorRequest.ts';
+export type {
+  FindCoordinatorResponse,
+  FindCoordinatorResponse__Output,
+} from './generated/sluice/v1/FindCoordinatorResponse.ts';
+export type { HeartbeatRequest, HeartbeatRequest__Output } from './generated/sluice/v1/HeartbeatRequest.ts';
+export type {
+  HeartbeatResponse,
+  HeartbeatResponse__Output,
+} from './generated/sluice/v1/HeartbeatResponse.ts';
 export type {
   InitProducerIdRequest,
   InitProducerIdRequest__Output,
@@ -69,6 +98,27 @@ export type {
   InitProducerIdResponse__Output,
 } from './generated/sluice/v1/InitProducerIdResponse.ts';
 export type { InterBrokerClient, InterBrokerHandlers } from './generated/sluice/v1/InterBroker.ts';
+export type { JoinGroupRequest, JoinGroupRequest__Output } from './generated/sluice/v1/JoinGroupRequest.ts';
+export type {
+  JoinGroupResponse,
+  JoinGroupResponse__Output,
+} from './generated/sluice/v1/JoinGroupResponse.ts';
+export type {
+  LeaveGroupRequest,
+  LeaveGroupRequest__Output,
+} from './generated/sluice/v1/LeaveGroupRequest.ts';
+export type {
+  LeaveGroupResponse,
+  LeaveGroupResponse__Output,
+} from './generated/sluice/v1/LeaveGroupResponse.ts';
+export type {
+  ListGroupsRequest,
+  ListGroupsRequest__Output,
+} from './generated/sluice/v1/ListGroupsRequest.ts';
+export type {
+  ListGroupsResponse,
+  ListGroupsResponse__Output,
+} from './generated/sluice/v1/ListGroupsResponse.ts';
 export type { ListOffsetsPartitionResponse } from './generated/sluice/v1/ListOffsetsPartitionResponse.ts';
 export type {
   ListOffsetsRequest,
@@ -81,6 +131,22 @@ export type {
 export type { MetadataBroker__Output } from './generated/sluice/v1/MetadataBroker.ts';
 export type { MetadataRequest, MetadataRequest__Output } from './generated/sluice/v1/MetadataRequest.ts';
 export type { MetadataResponse, MetadataResponse__Output } from './generated/sluice/v1/MetadataResponse.ts';
+export type {
+  OffsetCommitRequest,
+  OffsetCommitRequest__Output,
+} from './generated/sluice/v1/OffsetCommitRequest.ts';
+export type {
+  OffsetCommitResponse,
+  OffsetCommitResponse__Output,
+} from './generated/sluice/v1/OffsetCommitResponse.ts';
+export type {
+  OffsetFetchRequest,
+  OffsetFetchRequest__Output,
+} from './generated/sluice/v1/OffsetFetchRequest.ts';
+export type {
+  OffsetFetchResponse,
+  OffsetFetchResponse__Output,
+} from './generated/sluice/v1/OffsetFetchResponse.ts';
 export type {
   OffsetsForLeaderEpochRequest,
   OffsetsForLeaderEpochRequest__Output,
@@ -105,6 +171,11 @@ export type {
   StopReplicaResponse,
   StopReplicaResponse__Output,
 } from './generated/sluice/v1/StopReplicaResponse.ts';
+export type { SyncGroupRequest, SyncGroupRequest__Output } from './generated/sluice/v1/SyncGroupRequest.ts';
+export type {
+  SyncGroupResponse,
+  SyncGroupResponse__Output,
+} from './generated/sluice/v1/SyncGroupResponse.ts';
 export type { TopicMetadata } from './generated/sluice/v1/TopicMetadata.ts';
 export type { ProtoGrpcType } from './generated/sluice.ts';
 

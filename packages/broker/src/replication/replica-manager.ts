@@ -103,6 +103,14 @@ interface HostedPartition {
   topicZxid: string;
 }
 
+/** Told when this broker starts or stops leading a partition (the group coordinator follows its partitions). */
+export type LeadershipListener = (change: {
+  topic: string;
+  partition: number;
+  isLeader: boolean;
+  leaderEpoch: number;
+}) => void;
+
 export interface StopReplicaPartitionResult {
   topic: string;
   partition: number;
@@ -130,6 +138,7 @@ export class ReplicaManager {
   readonly #fetchers: ReplicaFetcherManager | undefined;
   readonly #zk: (() => ZooKeeperClient) | undefined;
   readonly #isrTimer: NodeJS.Timeout | undefined;
+  readonly #leadershipListeners = new Set<LeadershipListener>();
 
   constructor(options: {
     brokerId: number;
@@ -235,11 +244,37 @@ export class ReplicaManager {
     return { errorCode: ErrorCode.NONE, partitions };
   }
 
+  /** Calls `listener` on every change of leadership of a partition hosted here, after the change. */
+  onLeadershipChange(listener: LeadershipListener): void {
+    this.#leadershipListeners.add(listener);
+  }
+
+  #emitLeadership(topic: string, partition: number, isLeader: boolean, leaderEpoch: number): void {
+    for (const listener of this.#leadershipListeners) {
+      try {
+        listener({ topic, partition, isLeader, leaderEpoch });
+      } catch (err) {
+        this.#logger.error({ err, topic, partition }, 'leadership listener failed');
+      }
+    }
+  }
+
+  /**
+   * The log of a partition this broker leads, for the broker's own readers (the group coordinator
+   * loading __consumer_offsets); undefined when it does not lead it.
+   */
+  leaderLog(topic: string, partition: number): { log: PartitionLog; leaderEpoch: number } | undefined {
+    const hosted = this.#hosted.get(partitionKey(topic, partition));
+    return hosted?.isLeader ? { log: hosted.log, leaderEpoch: hosted.leaderEpoch } : undefined;
+  }
+
   /** Stops serving a partition: clients waiting on it get their answer (an error) at once. */
   #unhost(key: string): void {
     const hosted = this.#hosted.get(key);
     if (!hosted) return;
     this.#hosted.delete(key);
+    if (hosted.isLeader)
+      this.#emitLeadership(hosted.log.topic, hosted.log.partition, false, hosted.leaderEpoch);
     hosted.isLeader = false;
     this.#fetchers?.unfollow(key);
     this.#waiters.notify(key);
@@ -273,6 +308,7 @@ export class ReplicaManager {
           if (hosted?.isLeader) {
             hosted.isLeader = false;
             this.#waiters.notify(key);
+            this.#emitLeadership(view.topic, view.partition, false, hosted.leaderEpoch);
           }
           continue;
         }
@@ -309,10 +345,13 @@ export class ReplicaManager {
             { topic: view.topic, partition: view.partition, leaderEpoch: view.leaderEpoch },
             isLeader ? 'became leader' : 'became follower',
           );
+          const wasLeader = hosted.isLeader;
           hosted.isLeader = isLeader;
           hosted.leaderEpoch = view.leaderEpoch;
           if (isLeader) this.#becomeLeader(hosted, view);
           this.#waiters.notify(key);
+          if (isLeader || wasLeader)
+            this.#emitLeadership(view.topic, view.partition, isLeader, view.leaderEpoch);
         }
         if (isLeader) this.#fetchers?.unfollow(key);
         else if (view.leader >= 0) this.#fetchers?.follow(hosted.log, view.leader, view.leaderEpoch);

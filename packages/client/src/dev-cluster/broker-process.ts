@@ -79,7 +79,6 @@ export class BrokerProcess {
       'zookeeper.session.timeout.ms': '6000',
       'num.partitions': '1',
       'default.replication.factor': '1',
-      'offsets.topic.replication.factor': '1',
       ...this.options.properties,
     };
     const text = Object.entries(props)

@@ -18,7 +18,10 @@ import type { CreatePartitionsTopic as _sluice_v1_CreatePartitionsTopic, CreateP
 import type { CreatePartitionsTopicResult as _sluice_v1_CreatePartitionsTopicResult, CreatePartitionsTopicResult__Output as _sluice_v1_CreatePartitionsTopicResult__Output } from './sluice/v1/CreatePartitionsTopicResult.ts';
 import type { CreateTopicsRequest as _sluice_v1_CreateTopicsRequest, CreateTopicsRequest__Output as _sluice_v1_CreateTopicsRequest__Output } from './sluice/v1/CreateTopicsRequest.ts';
 import type { CreateTopicsResponse as _sluice_v1_CreateTopicsResponse, CreateTopicsResponse__Output as _sluice_v1_CreateTopicsResponse__Output } from './sluice/v1/CreateTopicsResponse.ts';
+import type { DeletableGroupResult as _sluice_v1_DeletableGroupResult, DeletableGroupResult__Output as _sluice_v1_DeletableGroupResult__Output } from './sluice/v1/DeletableGroupResult.ts';
 import type { DeletableTopicResult as _sluice_v1_DeletableTopicResult, DeletableTopicResult__Output as _sluice_v1_DeletableTopicResult__Output } from './sluice/v1/DeletableTopicResult.ts';
+import type { DeleteGroupsRequest as _sluice_v1_DeleteGroupsRequest, DeleteGroupsRequest__Output as _sluice_v1_DeleteGroupsRequest__Output } from './sluice/v1/DeleteGroupsRequest.ts';
+import type { DeleteGroupsResponse as _sluice_v1_DeleteGroupsResponse, DeleteGroupsResponse__Output as _sluice_v1_DeleteGroupsResponse__Output } from './sluice/v1/DeleteGroupsResponse.ts';
 import type { DeleteTopicsRequest as _sluice_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _sluice_v1_DeleteTopicsRequest__Output } from './sluice/v1/DeleteTopicsRequest.ts';
 import type { DeleteTopicsResponse as _sluice_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _sluice_v1_DeleteTopicsResponse__Output } from './sluice/v1/DeleteTopicsResponse.ts';
 import type { DescribeConfigsRequest as _sluice_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _sluice_v1_DescribeConfigsRequest__Output } from './sluice/v1/DescribeConfigsRequest.ts';
@@ -26,6 +29,10 @@ import type { DescribeConfigsResource as _sluice_v1_DescribeConfigsResource, Des
 import type { DescribeConfigsResourceResult as _sluice_v1_DescribeConfigsResourceResult, DescribeConfigsResourceResult__Output as _sluice_v1_DescribeConfigsResourceResult__Output } from './sluice/v1/DescribeConfigsResourceResult.ts';
 import type { DescribeConfigsResponse as _sluice_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _sluice_v1_DescribeConfigsResponse__Output } from './sluice/v1/DescribeConfigsResponse.ts';
 import type { DescribeConfigsResult as _sluice_v1_DescribeConfigsResult, DescribeConfigsResult__Output as _sluice_v1_DescribeConfigsResult__Output } from './sluice/v1/DescribeConfigsResult.ts';
+import type { DescribeGroupsRequest as _sluice_v1_DescribeGroupsRequest, DescribeGroupsRequest__Output as _sluice_v1_DescribeGroupsRequest__Output } from './sluice/v1/DescribeGroupsRequest.ts';
+import type { DescribeGroupsResponse as _sluice_v1_DescribeGroupsResponse, DescribeGroupsResponse__Output as _sluice_v1_DescribeGroupsResponse__Output } from './sluice/v1/DescribeGroupsResponse.ts';
+import type { DescribedGroup as _sluice_v1_DescribedGroup, DescribedGroup__Output as _sluice_v1_DescribedGroup__Output } from './sluice/v1/DescribedGroup.ts';
+import type { DescribedGroupMember as _sluice_v1_DescribedGroupMember, DescribedGroupMember__Output as _sluice_v1_DescribedGroupMember__Output } from './sluice/v1/DescribedGroupMember.ts';
 import type { EpochEndOffset as _sluice_v1_EpochEndOffset, EpochEndOffset__Output as _sluice_v1_EpochEndOffset__Output } from './sluice/v1/EpochEndOffset.ts';
 import type { FetchPartition as _sluice_v1_FetchPartition, FetchPartition__Output as _sluice_v1_FetchPartition__Output } from './sluice/v1/FetchPartition.ts';
 import type { FetchPartitionData as _sluice_v1_FetchPartitionData, FetchPartitionData__Output as _sluice_v1_FetchPartitionData__Output } from './sluice/v1/FetchPartitionData.ts';
@@ -33,19 +40,45 @@ import type { FetchRequest as _sluice_v1_FetchRequest, FetchRequest__Output as _
 import type { FetchResponse as _sluice_v1_FetchResponse, FetchResponse__Output as _sluice_v1_FetchResponse__Output } from './sluice/v1/FetchResponse.ts';
 import type { FetchTopic as _sluice_v1_FetchTopic, FetchTopic__Output as _sluice_v1_FetchTopic__Output } from './sluice/v1/FetchTopic.ts';
 import type { FetchTopicResponse as _sluice_v1_FetchTopicResponse, FetchTopicResponse__Output as _sluice_v1_FetchTopicResponse__Output } from './sluice/v1/FetchTopicResponse.ts';
+import type { FindCoordinatorRequest as _sluice_v1_FindCoordinatorRequest, FindCoordinatorRequest__Output as _sluice_v1_FindCoordinatorRequest__Output } from './sluice/v1/FindCoordinatorRequest.ts';
+import type { FindCoordinatorResponse as _sluice_v1_FindCoordinatorResponse, FindCoordinatorResponse__Output as _sluice_v1_FindCoordinatorResponse__Output } from './sluice/v1/FindCoordinatorResponse.ts';
+import type { HeartbeatRequest as _sluice_v1_HeartbeatRequest, HeartbeatRequest__Output as _sluice_v1_HeartbeatRequest__Output } from './sluice/v1/HeartbeatRequest.ts';
+import type { HeartbeatResponse as _sluice_v1_HeartbeatResponse, HeartbeatResponse__Output as _sluice_v1_HeartbeatResponse__Output } from './sluice/v1/HeartbeatResponse.ts';
 import type { InitProducerIdRequest as _sluice_v1_InitProducerIdRequest, InitProducerIdRequest__Output as _sluice_v1_InitProducerIdRequest__Output } from './sluice/v1/InitProducerIdRequest.ts';
 import type { InitProducerIdResponse as _sluice_v1_InitProducerIdResponse, InitProducerIdResponse__Output as _sluice_v1_InitProducerIdResponse__Output } from './sluice/v1/InitProducerIdResponse.ts';
 import type { InterBrokerClient as _sluice_v1_InterBrokerClient, InterBrokerDefinition as _sluice_v1_InterBrokerDefinition } from './sluice/v1/InterBroker.ts';
+import type { JoinGroupMember as _sluice_v1_JoinGroupMember, JoinGroupMember__Output as _sluice_v1_JoinGroupMember__Output } from './sluice/v1/JoinGroupMember.ts';
+import type { JoinGroupProtocol as _sluice_v1_JoinGroupProtocol, JoinGroupProtocol__Output as _sluice_v1_JoinGroupProtocol__Output } from './sluice/v1/JoinGroupProtocol.ts';
+import type { JoinGroupRequest as _sluice_v1_JoinGroupRequest, JoinGroupRequest__Output as _sluice_v1_JoinGroupRequest__Output } from './sluice/v1/JoinGroupRequest.ts';
+import type { JoinGroupResponse as _sluice_v1_JoinGroupResponse, JoinGroupResponse__Output as _sluice_v1_JoinGroupResponse__Output } from './sluice/v1/JoinGroupResponse.ts';
 import type { LeaderIdAndEpoch as _sluice_v1_LeaderIdAndEpoch, LeaderIdAndEpoch__Output as _sluice_v1_LeaderIdAndEpoch__Output } from './sluice/v1/LeaderIdAndEpoch.ts';
+import type { LeaveGroupRequest as _sluice_v1_LeaveGroupRequest, LeaveGroupRequest__Output as _sluice_v1_LeaveGroupRequest__Output } from './sluice/v1/LeaveGroupRequest.ts';
+import type { LeaveGroupResponse as _sluice_v1_LeaveGroupResponse, LeaveGroupResponse__Output as _sluice_v1_LeaveGroupResponse__Output } from './sluice/v1/LeaveGroupResponse.ts';
+import type { ListGroupsRequest as _sluice_v1_ListGroupsRequest, ListGroupsRequest__Output as _sluice_v1_ListGroupsRequest__Output } from './sluice/v1/ListGroupsRequest.ts';
+import type { ListGroupsResponse as _sluice_v1_ListGroupsResponse, ListGroupsResponse__Output as _sluice_v1_ListGroupsResponse__Output } from './sluice/v1/ListGroupsResponse.ts';
 import type { ListOffsetsPartition as _sluice_v1_ListOffsetsPartition, ListOffsetsPartition__Output as _sluice_v1_ListOffsetsPartition__Output } from './sluice/v1/ListOffsetsPartition.ts';
 import type { ListOffsetsPartitionResponse as _sluice_v1_ListOffsetsPartitionResponse, ListOffsetsPartitionResponse__Output as _sluice_v1_ListOffsetsPartitionResponse__Output } from './sluice/v1/ListOffsetsPartitionResponse.ts';
 import type { ListOffsetsRequest as _sluice_v1_ListOffsetsRequest, ListOffsetsRequest__Output as _sluice_v1_ListOffsetsRequest__Output } from './sluice/v1/ListOffsetsRequest.ts';
 import type { ListOffsetsResponse as _sluice_v1_ListOffsetsResponse, ListOffsetsResponse__Output as _sluice_v1_ListOffsetsResponse__Output } from './sluice/v1/ListOffsetsResponse.ts';
 import type { ListOffsetsTopic as _sluice_v1_ListOffsetsTopic, ListOffsetsTopic__Output as _sluice_v1_ListOffsetsTopic__Output } from './sluice/v1/ListOffsetsTopic.ts';
 import type { ListOffsetsTopicResponse as _sluice_v1_ListOffsetsTopicResponse, ListOffsetsTopicResponse__Output as _sluice_v1_ListOffsetsTopicResponse__Output } from './sluice/v1/ListOffsetsTopicResponse.ts';
+import type { ListedGroup as _sluice_v1_ListedGroup, ListedGroup__Output as _sluice_v1_ListedGroup__Output } from './sluice/v1/ListedGroup.ts';
+import type { MemberIdentity as _sluice_v1_MemberIdentity, MemberIdentity__Output as _sluice_v1_MemberIdentity__Output } from './sluice/v1/MemberIdentity.ts';
+import type { MemberResponse as _sluice_v1_MemberResponse, MemberResponse__Output as _sluice_v1_MemberResponse__Output } from './sluice/v1/MemberResponse.ts';
 import type { MetadataBroker as _sluice_v1_MetadataBroker, MetadataBroker__Output as _sluice_v1_MetadataBroker__Output } from './sluice/v1/MetadataBroker.ts';
 import type { MetadataRequest as _sluice_v1_MetadataRequest, MetadataRequest__Output as _sluice_v1_MetadataRequest__Output } from './sluice/v1/MetadataRequest.ts';
 import type { MetadataResponse as _sluice_v1_MetadataResponse, MetadataResponse__Output as _sluice_v1_MetadataResponse__Output } from './sluice/v1/MetadataResponse.ts';
+import type { OffsetCommitPartition as _sluice_v1_OffsetCommitPartition, OffsetCommitPartition__Output as _sluice_v1_OffsetCommitPartition__Output } from './sluice/v1/OffsetCommitPartition.ts';
+import type { OffsetCommitPartitionResponse as _sluice_v1_OffsetCommitPartitionResponse, OffsetCommitPartitionResponse__Output as _sluice_v1_OffsetCommitPartitionResponse__Output } from './sluice/v1/OffsetCommitPartitionResponse.ts';
+import type { OffsetCommitRequest as _sluice_v1_OffsetCommitRequest, OffsetCommitRequest__Output as _sluice_v1_OffsetCommitRequest__Output } from './sluice/v1/OffsetCommitRequest.ts';
+import type { OffsetCommitResponse as _sluice_v1_OffsetCommitResponse, OffsetCommitResponse__Output as _sluice_v1_OffsetCommitResponse__Output } from './sluice/v1/OffsetCommitResponse.ts';
+import type { OffsetCommitTopic as _sluice_v1_OffsetCommitTopic, OffsetCommitTopic__Output as _sluice_v1_OffsetCommitTopic__Output } from './sluice/v1/OffsetCommitTopic.ts';
+import type { OffsetCommitTopicResponse as _sluice_v1_OffsetCommitTopicResponse, OffsetCommitTopicResponse__Output as _sluice_v1_OffsetCommitTopicResponse__Output } from './sluice/v1/OffsetCommitTopicResponse.ts';
+import type { OffsetFetchPartitionResponse as _sluice_v1_OffsetFetchPartitionResponse, OffsetFetchPartitionResponse__Output as _sluice_v1_OffsetFetchPartitionResponse__Output } from './sluice/v1/OffsetFetchPartitionResponse.ts';
+import type { OffsetFetchRequest as _sluice_v1_OffsetFetchRequest, OffsetFetchRequest__Output as _sluice_v1_OffsetFetchRequest__Output } from './sluice/v1/OffsetFetchRequest.ts';
+import type { OffsetFetchResponse as _sluice_v1_OffsetFetchResponse, OffsetFetchResponse__Output as _sluice_v1_OffsetFetchResponse__Output } from './sluice/v1/OffsetFetchResponse.ts';
+import type { OffsetFetchTopic as _sluice_v1_OffsetFetchTopic, OffsetFetchTopic__Output as _sluice_v1_OffsetFetchTopic__Output } from './sluice/v1/OffsetFetchTopic.ts';
+import type { OffsetFetchTopicResponse as _sluice_v1_OffsetFetchTopicResponse, OffsetFetchTopicResponse__Output as _sluice_v1_OffsetFetchTopicResponse__Output } from './sluice/v1/OffsetFetchTopicResponse.ts';
 import type { OffsetForLeaderPartition as _sluice_v1_OffsetForLeaderPartition, OffsetForLeaderPartition__Output as _sluice_v1_OffsetForLeaderPartition__Output } from './sluice/v1/OffsetForLeaderPartition.ts';
 import type { OffsetForLeaderTopic as _sluice_v1_OffsetForLeaderTopic, OffsetForLeaderTopic__Output as _sluice_v1_OffsetForLeaderTopic__Output } from './sluice/v1/OffsetForLeaderTopic.ts';
 import type { OffsetForLeaderTopicResult as _sluice_v1_OffsetForLeaderTopicResult, OffsetForLeaderTopicResult__Output as _sluice_v1_OffsetForLeaderTopicResult__Output } from './sluice/v1/OffsetForLeaderTopicResult.ts';
@@ -62,6 +95,9 @@ import type { StopReplicaPartition as _sluice_v1_StopReplicaPartition, StopRepli
 import type { StopReplicaPartitionError as _sluice_v1_StopReplicaPartitionError, StopReplicaPartitionError__Output as _sluice_v1_StopReplicaPartitionError__Output } from './sluice/v1/StopReplicaPartitionError.ts';
 import type { StopReplicaRequest as _sluice_v1_StopReplicaRequest, StopReplicaRequest__Output as _sluice_v1_StopReplicaRequest__Output } from './sluice/v1/StopReplicaRequest.ts';
 import type { StopReplicaResponse as _sluice_v1_StopReplicaResponse, StopReplicaResponse__Output as _sluice_v1_StopReplicaResponse__Output } from './sluice/v1/StopReplicaResponse.ts';
+import type { SyncGroupAssignment as _sluice_v1_SyncGroupAssignment, SyncGroupAssignment__Output as _sluice_v1_SyncGroupAssignment__Output } from './sluice/v1/SyncGroupAssignment.ts';
+import type { SyncGroupRequest as _sluice_v1_SyncGroupRequest, SyncGroupRequest__Output as _sluice_v1_SyncGroupRequest__Output } from './sluice/v1/SyncGroupRequest.ts';
+import type { SyncGroupResponse as _sluice_v1_SyncGroupResponse, SyncGroupResponse__Output as _sluice_v1_SyncGroupResponse__Output } from './sluice/v1/SyncGroupResponse.ts';
 import type { TopicMetadata as _sluice_v1_TopicMetadata, TopicMetadata__Output as _sluice_v1_TopicMetadata__Output } from './sluice/v1/TopicMetadata.ts';
 import type { TopicProduceData as _sluice_v1_TopicProduceData, TopicProduceData__Output as _sluice_v1_TopicProduceData__Output } from './sluice/v1/TopicProduceData.ts';
 import type { TopicProduceResponse as _sluice_v1_TopicProduceResponse, TopicProduceResponse__Output as _sluice_v1_TopicProduceResponse__Output } from './sluice/v1/TopicProduceResponse.ts';
@@ -89,7 +125,10 @@ export interface ProtoGrpcType {
       CreatePartitionsTopicResult: MessageTypeDefinition<_sluice_v1_CreatePartitionsTopicResult, _sluice_v1_CreatePartitionsTopicResult__Output>
       CreateTopicsRequest: MessageTypeDefinition<_sluice_v1_CreateTopicsRequest, _sluice_v1_CreateTopicsRequest__Output>
       CreateTopicsResponse: MessageTypeDefinition<_sluice_v1_CreateTopicsResponse, _sluice_v1_CreateTopicsResponse__Output>
+      DeletableGroupResult: MessageTypeDefinition<_sluice_v1_DeletableGroupResult, _sluice_v1_DeletableGroupResult__Output>
       DeletableTopicResult: MessageTypeDefinition<_sluice_v1_DeletableTopicResult, _sluice_v1_DeletableTopicResult__Output>
+      DeleteGroupsRequest: MessageTypeDefinition<_sluice_v1_DeleteGroupsRequest, _sluice_v1_DeleteGroupsRequest__Output>
+      DeleteGroupsResponse: MessageTypeDefinition<_sluice_v1_DeleteGroupsResponse, _sluice_v1_DeleteGroupsResponse__Output>
       DeleteTopicsRequest: MessageTypeDefinition<_sluice_v1_DeleteTopicsRequest, _sluice_v1_DeleteTopicsRequest__Output>
       DeleteTopicsResponse: MessageTypeDefinition<_sluice_v1_DeleteTopicsResponse, _sluice_v1_DeleteTopicsResponse__Output>
       DescribeConfigsRequest: MessageTypeDefinition<_sluice_v1_DescribeConfigsRequest, _sluice_v1_DescribeConfigsRequest__Output>
@@ -97,6 +136,10 @@ export interface ProtoGrpcType {
       DescribeConfigsResourceResult: MessageTypeDefinition<_sluice_v1_DescribeConfigsResourceResult, _sluice_v1_DescribeConfigsResourceResult__Output>
       DescribeConfigsResponse: MessageTypeDefinition<_sluice_v1_DescribeConfigsResponse, _sluice_v1_DescribeConfigsResponse__Output>
       DescribeConfigsResult: MessageTypeDefinition<_sluice_v1_DescribeConfigsResult, _sluice_v1_DescribeConfigsResult__Output>
+      DescribeGroupsRequest: MessageTypeDefinition<_sluice_v1_DescribeGroupsRequest, _sluice_v1_DescribeGroupsRequest__Output>
+      DescribeGroupsResponse: MessageTypeDefinition<_sluice_v1_DescribeGroupsResponse, _sluice_v1_DescribeGroupsResponse__Output>
+      DescribedGroup: MessageTypeDefinition<_sluice_v1_DescribedGroup, _sluice_v1_DescribedGroup__Output>
+      DescribedGroupMember: MessageTypeDefinition<_sluice_v1_DescribedGroupMember, _sluice_v1_DescribedGroupMember__Output>
       EpochEndOffset: MessageTypeDefinition<_sluice_v1_EpochEndOffset, _sluice_v1_EpochEndOffset__Output>
       FetchPartition: MessageTypeDefinition<_sluice_v1_FetchPartition, _sluice_v1_FetchPartition__Output>
       FetchPartitionData: MessageTypeDefinition<_sluice_v1_FetchPartitionData, _sluice_v1_FetchPartitionData__Output>
@@ -104,19 +147,45 @@ export interface ProtoGrpcType {
       FetchResponse: MessageTypeDefinition<_sluice_v1_FetchResponse, _sluice_v1_FetchResponse__Output>
       FetchTopic: MessageTypeDefinition<_sluice_v1_FetchTopic, _sluice_v1_FetchTopic__Output>
       FetchTopicResponse: MessageTypeDefinition<_sluice_v1_FetchTopicResponse, _sluice_v1_FetchTopicResponse__Output>
+      FindCoordinatorRequest: MessageTypeDefinition<_sluice_v1_FindCoordinatorRequest, _sluice_v1_FindCoordinatorRequest__Output>
+      FindCoordinatorResponse: MessageTypeDefinition<_sluice_v1_FindCoordinatorResponse, _sluice_v1_FindCoordinatorResponse__Output>
+      HeartbeatRequest: MessageTypeDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatRequest__Output>
+      HeartbeatResponse: MessageTypeDefinition<_sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatResponse__Output>
       InitProducerIdRequest: MessageTypeDefinition<_sluice_v1_InitProducerIdRequest, _sluice_v1_InitProducerIdRequest__Output>
       InitProducerIdResponse: MessageTypeDefinition<_sluice_v1_InitProducerIdResponse, _sluice_v1_InitProducerIdResponse__Output>
       InterBroker: SubtypeConstructor<typeof grpc.Client, _sluice_v1_InterBrokerClient> & { service: _sluice_v1_InterBrokerDefinition }
+      JoinGroupMember: MessageTypeDefinition<_sluice_v1_JoinGroupMember, _sluice_v1_JoinGroupMember__Output>
+      JoinGroupProtocol: MessageTypeDefinition<_sluice_v1_JoinGroupProtocol, _sluice_v1_JoinGroupProtocol__Output>
+      JoinGroupRequest: MessageTypeDefinition<_sluice_v1_JoinGroupRequest, _sluice_v1_JoinGroupRequest__Output>
+      JoinGroupResponse: MessageTypeDefinition<_sluice_v1_JoinGroupResponse, _sluice_v1_JoinGroupResponse__Output>
       LeaderIdAndEpoch: MessageTypeDefinition<_sluice_v1_LeaderIdAndEpoch, _sluice_v1_LeaderIdAndEpoch__Output>
+      LeaveGroupRequest: MessageTypeDefinition<_sluice_v1_LeaveGroupRequest, _sluice_v1_LeaveGroupRequest__Output>
+      LeaveGroupResponse: MessageTypeDefinition<_sluice_v1_LeaveGroupResponse, _sluice_v1_LeaveGroupResponse__Output>
+      ListGroupsRequest: MessageTypeDefinition<_sluice_v1_ListGroupsRequest, _sluice_v1_ListGroupsRequest__Output>
+      ListGroupsResponse: MessageTypeDefinition<_sluice_v1_ListGroupsResponse, _sluice_v1_ListGroupsResponse__Output>
       ListOffsetsPartition: MessageTypeDefinition<_sluice_v1_ListOffsetsPartition, _sluice_v1_ListOffsetsPartition__Output>
       ListOffsetsPartitionResponse: MessageTypeDefinition<_sluice_v1_ListOffsetsPartitionResponse, _sluice_v1_ListOffsetsPartitionResponse__Output>
       ListOffsetsRequest: MessageTypeDefinition<_sluice_v1_ListOffsetsRequest, _sluice_v1_ListOffsetsRequest__Output>
       ListOffsetsResponse: MessageTypeDefinition<_sluice_v1_ListOffsetsResponse, _sluice_v1_ListOffsetsResponse__Output>
       ListOffsetsTopic: MessageTypeDefinition<_sluice_v1_ListOffsetsTopic, _sluice_v1_ListOffsetsTopic__Output>
       ListOffsetsTopicResponse: MessageTypeDefinition<_sluice_v1_ListOffsetsTopicResponse, _sluice_v1_ListOffsetsTopicResponse__Output>
+      ListedGroup: MessageTypeDefinition<_sluice_v1_ListedGroup, _sluice_v1_ListedGroup__Output>
+      MemberIdentity: MessageTypeDefinition<_sluice_v1_MemberIdentity, _sluice_v1_MemberIdentity__Output>
+      MemberResponse: MessageTypeDefinition<_sluice_v1_MemberResponse, _sluice_v1_MemberResponse__Output>
       MetadataBroker: MessageTypeDefinition<_sluice_v1_MetadataBroker, _sluice_v1_MetadataBroker__Output>
       MetadataRequest: MessageTypeDefinition<_sluice_v1_MetadataRequest, _sluice_v1_MetadataRequest__Output>
       MetadataResponse: MessageTypeDefinition<_sluice_v1_MetadataResponse, _sluice_v1_MetadataResponse__Output>
+      OffsetCommitPartition: MessageTypeDefinition<_sluice_v1_OffsetCommitPartition, _sluice_v1_OffsetCommitPartition__Output>
+      OffsetCommitPartitionResponse: MessageTypeDefinition<_sluice_v1_OffsetCommitPartitionResponse, _sluice_v1_OffsetCommitPartitionResponse__Output>
+      OffsetCommitRequest: MessageTypeDefinition<_sluice_v1_OffsetCommitRequest, _sluice_v1_OffsetCommitRequest__Output>
+      OffsetCommitResponse: MessageTypeDefinition<_sluice_v1_OffsetCommitResponse, _sluice_v1_OffsetCommitResponse__Output>
+      OffsetCommitTopic: MessageTypeDefinition<_sluice_v1_OffsetCommitTopic, _sluice_v1_OffsetCommitTopic__Output>
+      OffsetCommitTopicResponse: MessageTypeDefinition<_sluice_v1_OffsetCommitTopicResponse, _sluice_v1_OffsetCommitTopicResponse__Output>
+      OffsetFetchPartitionResponse: MessageTypeDefinition<_sluice_v1_OffsetFetchPartitionResponse, _sluice_v1_OffsetFetchPartitionResponse__Output>
+      OffsetFetchRequest: MessageTypeDefinition<_sluice_v1_OffsetFetchRequest, _sluice_v1_OffsetFetchRequest__Output>
+      OffsetFetchResponse: MessageTypeDefinition<_sluice_v1_OffsetFetchResponse, _sluice_v1_OffsetFetchResponse__Output>
+      OffsetFetchTopic: MessageTypeDefinition<_sluice_v1_OffsetFetchTopic, _sluice_v1_OffsetFetchTopic__Output>
+      OffsetFetchTopicResponse: MessageTypeDefinition<_sluice_v1_OffsetFetchTopicResponse, _sluice_v1_OffsetFetchTopicResponse__Output>
       OffsetForLeaderPartition: MessageTypeDefinition<_sluice_v1_OffsetForLeaderPartition, _sluice_v1_OffsetForLeaderPartition__Output>
       OffsetForLeaderTopic: MessageTypeDefinition<_sluice_v1_OffsetForLeaderTopic, _sluice_v1_OffsetForLeaderTopic__Output>
       OffsetForLeaderTopicResult: MessageTypeDefinition<_sluice_v1_OffsetForLeaderTopicResult, _sluice_v1_OffsetForLeaderTopicResult__Output>
@@ -133,6 +202,9 @@ export interface ProtoGrpcType {
       StopReplicaPartitionError: MessageTypeDefinition<_sluice_v1_StopReplicaPartitionError, _sluice_v1_StopReplicaPartitionError__Output>
       StopReplicaRequest: MessageTypeDefinition<_sluice_v1_StopReplicaRequest, _sluice_v1_StopReplicaRequest__Output>
       StopReplicaResponse: MessageTypeDefinition<_sluice_v1_StopReplicaResponse, _sluice_v1_StopReplicaResponse__Output>
+      SyncGroupAssignment: MessageTypeDefinition<_sluice_v1_SyncGroupAssignment, _sluice_v1_SyncGroupAssignment__Output>
+      SyncGroupRequest: MessageTypeDefinition<_sluice_v1_SyncGroupRequest, _sluice_v1_SyncGroupRequest__Output>
+      SyncGroupResponse: MessageTypeDefinition<_sluice_v1_SyncGroupResponse, _sluice_v1_SyncGroupResponse__Output>
       TopicMetadata: MessageTypeDefinition<_sluice_v1_TopicMetadata, _sluice_v1_TopicMetadata__Output>
       TopicProduceData: MessageTypeDefinition<_sluice_v1_TopicProduceData, _sluice_v1_TopicProduceData__Output>
       TopicProduceResponse: MessageTypeDefinition<_sluice_v1_TopicProduceResponse, _sluice_v1_TopicProduceResponse__Output>

@@ -46,7 +46,9 @@ import type { TopicConfigAdmin } from '../../admin/topic-config-admin.ts';
 import type { TopicCreator } from '../../admin/topic-creator.ts';
 import type { TopicDeleter } from '../../admin/topic-deleter.ts';
 import type { BrokerConfig } from '../../config/index.ts';
+import type { GroupCoordinatorApi } from '../../group/types.ts';
 import type { FetchPartitionResult, ReplicaManager } from '../../replication/replica-manager.ts';
+import { createGroupHandlers } from './group-handlers.ts';
 
 export interface GrpcApiContext {
   brokerId: number;
@@ -66,6 +68,7 @@ export interface GrpcApiContext {
   partitionCreator: PartitionCreator;
   topicDeleter: TopicDeleter;
   topicConfigAdmin: TopicConfigAdmin;
+  groupCoordinator: GroupCoordinatorApi;
   logger: Logger;
 }
 
@@ -105,6 +108,7 @@ export function createGrpcHandlers(context: GrpcApiContext): SluiceHandlers {
     CreatePartitions: unary(logger, 'CreatePartitions', (call) => createPartitions(context, call.request)),
     DescribeConfigs: unary(logger, 'DescribeConfigs', (call) => describeConfigs(context, call.request)),
     AlterConfigs: unary(logger, 'AlterConfigs', (call) => alterConfigs(context, call.request)),
+    ...createGroupHandlers(context, unary),
   };
 }
 

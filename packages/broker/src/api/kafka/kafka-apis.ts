@@ -17,7 +17,21 @@ import type { TopicConfigAdmin } from '../../admin/topic-config-admin.ts';
 import type { TopicCreator } from '../../admin/topic-creator.ts';
 import type { TopicDeleter } from '../../admin/topic-deleter.ts';
 import type { BrokerConfig } from '../../config/index.ts';
+import type { GroupCoordinatorApi } from '../../group/types.ts';
 import type { FetchPartitionResult, ReplicaManager } from '../../replication/replica-manager.ts';
+import {
+  deleteGroups,
+  describeGroups,
+  findCoordinator,
+  heartbeat,
+  joinGroup,
+  type KafkaClient,
+  leaveGroup,
+  listGroups,
+  offsetCommit,
+  offsetFetch,
+  syncGroup,
+} from './group-apis.ts';
 import type { Message } from './protocol/codec.ts';
 import type { RequestHeader } from './protocol/headers.ts';
 import {
@@ -25,13 +39,24 @@ import {
   API_VERSIONS,
   CREATE_PARTITIONS,
   CREATE_TOPICS,
+  DELETE_GROUPS,
   DELETE_TOPICS,
   DESCRIBE_CONFIGS,
+  DESCRIBE_GROUPS,
   FETCH,
+  FIND_COORDINATOR,
+  HEARTBEAT,
   INIT_PRODUCER_ID,
+  JOIN_GROUP,
+  LEAVE_GROUP,
+  LIST_GROUPS,
   LIST_OFFSETS,
   METADATA,
+  OFFSET_COMMIT,
+  OFFSET_FETCH,
+  OFFSET_FOR_LEADER_EPOCH,
   PRODUCE,
+  SYNC_GROUP,
   supportedApiKeys,
 } from './protocol/messages/index.ts';
 
@@ -48,6 +73,7 @@ export interface KafkaApiContext {
   partitionCreator: PartitionCreator;
   topicDeleter: TopicDeleter;
   topicConfigAdmin: TopicConfigAdmin;
+  groupCoordinator: GroupCoordinatorApi;
   logger: Logger;
 }
 
@@ -55,14 +81,19 @@ export interface KafkaApiContext {
 const CONFIG_SOURCE_TOPIC = 1;
 const CONFIG_SOURCE_DEFAULT = 5;
 
-/** The answer to one request, or null when Kafka sends none (Produce with acks=0). */
+/**
+ * The answer to one request, or null when Kafka sends none (Produce with acks=0). `clientHost` is the
+ * peer's address in Kafka's form ("/127.0.0.1"), which group members are described with.
+ */
 export async function handleRequest(
   context: KafkaApiContext,
   header: RequestHeader,
   body: Message,
   signal: AbortSignal,
+  clientHost: string,
 ): Promise<Message | null> {
   const version = header.apiVersion;
+  const client: KafkaClient = { clientId: header.clientId ?? '', clientHost };
   switch (header.apiKey) {
     case API_VERSIONS.apiKey:
       return { errorCode: ErrorCode.NONE, apiKeys: supportedApiKeys(), throttleTimeMs: 0 };
@@ -86,6 +117,28 @@ export async function handleRequest(
       return alterConfigs(context, body);
     case INIT_PRODUCER_ID.apiKey:
       return initProducerId(context, body);
+    case OFFSET_FOR_LEADER_EPOCH.apiKey:
+      return offsetForLeaderEpoch(context, body);
+    case FIND_COORDINATOR.apiKey:
+      return findCoordinator(context, body);
+    case JOIN_GROUP.apiKey:
+      return joinGroup(context, body, version, client, signal);
+    case SYNC_GROUP.apiKey:
+      return syncGroup(context, body, signal);
+    case HEARTBEAT.apiKey:
+      return heartbeat(context, body);
+    case LEAVE_GROUP.apiKey:
+      return leaveGroup(context, body, version);
+    case OFFSET_COMMIT.apiKey:
+      return offsetCommit(context, body);
+    case OFFSET_FETCH.apiKey:
+      return offsetFetch(context, body, version);
+    case LIST_GROUPS.apiKey:
+      return listGroups(context, body);
+    case DESCRIBE_GROUPS.apiKey:
+      return describeGroups(context, body);
+    case DELETE_GROUPS.apiKey:
+      return deleteGroups(context, body);
     default:
       throw new Error(`no handler for api ${header.apiKey}`);
   }
@@ -277,6 +330,41 @@ async function listOffsets(context: KafkaApiContext, request: Message, version: 
   return { throttleTimeMs: 0, topics };
 }
 
+/**
+ * Where a leader epoch ends, for consumers (replica id -2, KIP-320) and followers alike: the same core
+ * as the InterBroker OffsetsForLeaderEpoch RPC. Only the leader answers; v0-1 have no current leader
+ * epoch (-1: not checked). Answers keep the request's order.
+ */
+function offsetForLeaderEpoch(context: KafkaApiContext, request: Message): Message {
+  const topics = request.topics as Message[];
+  const results = context.replicaManager.offsetsForLeaderEpoch(
+    topics.flatMap((t) =>
+      (t.partitions as Message[]).map((p) => ({
+        topic: t.name as string,
+        partition: p.partitionIndex as number,
+        currentLeaderEpoch: p.currentLeaderEpoch as number,
+        leaderEpoch: p.leaderEpoch as number,
+      })),
+    ),
+  );
+  let next = 0;
+  return {
+    throttleTimeMs: 0,
+    topics: topics.map((t) => ({
+      name: t.name,
+      partitions: (t.partitions as Message[]).map(() => {
+        const r = results[next++]!;
+        return {
+          errorCode: r.errorCode,
+          partitionIndex: r.partition,
+          leaderEpoch: r.leaderEpoch,
+          endOffset: r.endOffset,
+        };
+      }),
+    })),
+  };
+}
+
 async function createTopics(context: KafkaApiContext, request: Message): Promise<Message> {
   const results = await context.topicCreator.createTopics(
     (request.topics as Message[]).map((t) => ({
@@ -292,15 +380,34 @@ async function createTopics(context: KafkaApiContext, request: Message): Promise
   );
   return {
     throttleTimeMs: 0,
-    topics: results.map((r) => ({
-      name: r.name,
-      errorCode: r.errorCode,
-      errorMessage: nullIfEmpty(r.errorMessage),
-      numPartitions: r.numPartitions,
-      replicationFactor: r.replicationFactor,
-      configs: null,
-    })),
+    topics: await Promise.all(
+      results.map(async (r) => ({
+        name: r.name,
+        errorCode: r.errorCode,
+        errorMessage: nullIfEmpty(r.errorMessage),
+        numPartitions: r.numPartitions,
+        replicationFactor: r.replicationFactor,
+        // Never null, as in Kafka: Kafka's AdminClient (2.7) reads the list of every successful v5
+        // result and fails the whole creation on a null one. A created topic's list is its configs as
+        // DescribeConfigs gives them; a failed one's, and a validate-only one's (not created), empty.
+        configs:
+          r.errorCode === ErrorCode.NONE && !request.validateOnly
+            ? await createdTopicConfigs(context, r.name)
+            : [],
+      })),
+    ),
   };
+}
+
+async function createdTopicConfigs(context: KafkaApiContext, topic: string): Promise<Message[]> {
+  const entries = await context.topicConfigAdmin.describe(topic, []).catch(() => []);
+  return entries.map((e) => ({
+    name: e.name,
+    value: e.value,
+    readOnly: e.readOnly,
+    configSource: e.source,
+    isSensitive: e.sensitive,
+  }));
 }
 
 async function deleteTopics(context: KafkaApiContext, request: Message): Promise<Message> {

@@ -68,6 +68,8 @@ class KafkaConnection {
   readonly #context: KafkaApiContext;
   readonly #socket: net.Socket;
   readonly #logger: Logger;
+  /** Kafka's form of the peer address (InetAddress.toString without a host name): "/127.0.0.1". */
+  readonly #clientHost: string;
   readonly #abort = new AbortController();
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -82,6 +84,7 @@ class KafkaConnection {
   constructor(context: KafkaApiContext, socket: net.Socket) {
     this.#context = context;
     this.#socket = socket;
+    this.#clientHost = `/${socket.remoteAddress ?? ''}`;
     this.#logger = context.logger.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` });
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.#onData(chunk));
@@ -160,8 +163,8 @@ class KafkaConnection {
       // ApiVersions answers always use response header v0, so any client can read them.
       const flexible = api !== API_VERSIONS && inRange(api.response.flexibleVersions, header.apiVersion);
       const version = header.apiVersion;
-      response = handleRequest(this.#context, header, body, this.#abort.signal).then((answer) =>
-        answer === null ? null : { body: answer, flexible, version },
+      response = handleRequest(this.#context, header, body, this.#abort.signal, this.#clientHost).then(
+        (answer) => (answer === null ? null : { body: answer, flexible, version }),
       );
     } else if (header.apiKey === API_VERSIONS.apiKey) {
       // As Kafka: a too-new ApiVersions gets UNSUPPORTED_VERSION in the v0 shape, with the real list.

@@ -9,20 +9,40 @@ import type { CreatePartitionsRequest as _sluice_v1_CreatePartitionsRequest, Cre
 import type { CreatePartitionsResponse as _sluice_v1_CreatePartitionsResponse, CreatePartitionsResponse__Output as _sluice_v1_CreatePartitionsResponse__Output } from '../../sluice/v1/CreatePartitionsResponse.ts';
 import type { CreateTopicsRequest as _sluice_v1_CreateTopicsRequest, CreateTopicsRequest__Output as _sluice_v1_CreateTopicsRequest__Output } from '../../sluice/v1/CreateTopicsRequest.ts';
 import type { CreateTopicsResponse as _sluice_v1_CreateTopicsResponse, CreateTopicsResponse__Output as _sluice_v1_CreateTopicsResponse__Output } from '../../sluice/v1/CreateTopicsResponse.ts';
+import type { DeleteGroupsRequest as _sluice_v1_DeleteGroupsRequest, DeleteGroupsRequest__Output as _sluice_v1_DeleteGroupsRequest__Output } from '../../sluice/v1/DeleteGroupsRequest.ts';
+import type { DeleteGroupsResponse as _sluice_v1_DeleteGroupsResponse, DeleteGroupsResponse__Output as _sluice_v1_DeleteGroupsResponse__Output } from '../../sluice/v1/DeleteGroupsResponse.ts';
 import type { DeleteTopicsRequest as _sluice_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _sluice_v1_DeleteTopicsRequest__Output } from '../../sluice/v1/DeleteTopicsRequest.ts';
 import type { DeleteTopicsResponse as _sluice_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _sluice_v1_DeleteTopicsResponse__Output } from '../../sluice/v1/DeleteTopicsResponse.ts';
 import type { DescribeConfigsRequest as _sluice_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _sluice_v1_DescribeConfigsRequest__Output } from '../../sluice/v1/DescribeConfigsRequest.ts';
 import type { DescribeConfigsResponse as _sluice_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _sluice_v1_DescribeConfigsResponse__Output } from '../../sluice/v1/DescribeConfigsResponse.ts';
+import type { DescribeGroupsRequest as _sluice_v1_DescribeGroupsRequest, DescribeGroupsRequest__Output as _sluice_v1_DescribeGroupsRequest__Output } from '../../sluice/v1/DescribeGroupsRequest.ts';
+import type { DescribeGroupsResponse as _sluice_v1_DescribeGroupsResponse, DescribeGroupsResponse__Output as _sluice_v1_DescribeGroupsResponse__Output } from '../../sluice/v1/DescribeGroupsResponse.ts';
 import type { FetchRequest as _sluice_v1_FetchRequest, FetchRequest__Output as _sluice_v1_FetchRequest__Output } from '../../sluice/v1/FetchRequest.ts';
 import type { FetchResponse as _sluice_v1_FetchResponse, FetchResponse__Output as _sluice_v1_FetchResponse__Output } from '../../sluice/v1/FetchResponse.ts';
+import type { FindCoordinatorRequest as _sluice_v1_FindCoordinatorRequest, FindCoordinatorRequest__Output as _sluice_v1_FindCoordinatorRequest__Output } from '../../sluice/v1/FindCoordinatorRequest.ts';
+import type { FindCoordinatorResponse as _sluice_v1_FindCoordinatorResponse, FindCoordinatorResponse__Output as _sluice_v1_FindCoordinatorResponse__Output } from '../../sluice/v1/FindCoordinatorResponse.ts';
+import type { HeartbeatRequest as _sluice_v1_HeartbeatRequest, HeartbeatRequest__Output as _sluice_v1_HeartbeatRequest__Output } from '../../sluice/v1/HeartbeatRequest.ts';
+import type { HeartbeatResponse as _sluice_v1_HeartbeatResponse, HeartbeatResponse__Output as _sluice_v1_HeartbeatResponse__Output } from '../../sluice/v1/HeartbeatResponse.ts';
 import type { InitProducerIdRequest as _sluice_v1_InitProducerIdRequest, InitProducerIdRequest__Output as _sluice_v1_InitProducerIdRequest__Output } from '../../sluice/v1/InitProducerIdRequest.ts';
 import type { InitProducerIdResponse as _sluice_v1_InitProducerIdResponse, InitProducerIdResponse__Output as _sluice_v1_InitProducerIdResponse__Output } from '../../sluice/v1/InitProducerIdResponse.ts';
+import type { JoinGroupRequest as _sluice_v1_JoinGroupRequest, JoinGroupRequest__Output as _sluice_v1_JoinGroupRequest__Output } from '../../sluice/v1/JoinGroupRequest.ts';
+import type { JoinGroupResponse as _sluice_v1_JoinGroupResponse, JoinGroupResponse__Output as _sluice_v1_JoinGroupResponse__Output } from '../../sluice/v1/JoinGroupResponse.ts';
+import type { LeaveGroupRequest as _sluice_v1_LeaveGroupRequest, LeaveGroupRequest__Output as _sluice_v1_LeaveGroupRequest__Output } from '../../sluice/v1/LeaveGroupRequest.ts';
+import type { LeaveGroupResponse as _sluice_v1_LeaveGroupResponse, LeaveGroupResponse__Output as _sluice_v1_LeaveGroupResponse__Output } from '../../sluice/v1/LeaveGroupResponse.ts';
+import type { ListGroupsRequest as _sluice_v1_ListGroupsRequest, ListGroupsRequest__Output as _sluice_v1_ListGroupsRequest__Output } from '../../sluice/v1/ListGroupsRequest.ts';
+import type { ListGroupsResponse as _sluice_v1_ListGroupsResponse, ListGroupsResponse__Output as _sluice_v1_ListGroupsResponse__Output } from '../../sluice/v1/ListGroupsResponse.ts';
 import type { ListOffsetsRequest as _sluice_v1_ListOffsetsRequest, ListOffsetsRequest__Output as _sluice_v1_ListOffsetsRequest__Output } from '../../sluice/v1/ListOffsetsRequest.ts';
 import type { ListOffsetsResponse as _sluice_v1_ListOffsetsResponse, ListOffsetsResponse__Output as _sluice_v1_ListOffsetsResponse__Output } from '../../sluice/v1/ListOffsetsResponse.ts';
 import type { MetadataRequest as _sluice_v1_MetadataRequest, MetadataRequest__Output as _sluice_v1_MetadataRequest__Output } from '../../sluice/v1/MetadataRequest.ts';
 import type { MetadataResponse as _sluice_v1_MetadataResponse, MetadataResponse__Output as _sluice_v1_MetadataResponse__Output } from '../../sluice/v1/MetadataResponse.ts';
+import type { OffsetCommitRequest as _sluice_v1_OffsetCommitRequest, OffsetCommitRequest__Output as _sluice_v1_OffsetCommitRequest__Output } from '../../sluice/v1/OffsetCommitRequest.ts';
+import type { OffsetCommitResponse as _sluice_v1_OffsetCommitResponse, OffsetCommitResponse__Output as _sluice_v1_OffsetCommitResponse__Output } from '../../sluice/v1/OffsetCommitResponse.ts';
+import type { OffsetFetchRequest as _sluice_v1_OffsetFetchRequest, OffsetFetchRequest__Output as _sluice_v1_OffsetFetchRequest__Output } from '../../sluice/v1/OffsetFetchRequest.ts';
+import type { OffsetFetchResponse as _sluice_v1_OffsetFetchResponse, OffsetFetchResponse__Output as _sluice_v1_OffsetFetchResponse__Output } from '../../sluice/v1/OffsetFetchResponse.ts';
 import type { ProduceRequest as _sluice_v1_ProduceRequest, ProduceRequest__Output as _sluice_v1_ProduceRequest__Output } from '../../sluice/v1/ProduceRequest.ts';
 import type { ProduceResponse as _sluice_v1_ProduceResponse, ProduceResponse__Output as _sluice_v1_ProduceResponse__Output } from '../../sluice/v1/ProduceResponse.ts';
+import type { SyncGroupRequest as _sluice_v1_SyncGroupRequest, SyncGroupRequest__Output as _sluice_v1_SyncGroupRequest__Output } from '../../sluice/v1/SyncGroupRequest.ts';
+import type { SyncGroupResponse as _sluice_v1_SyncGroupResponse, SyncGroupResponse__Output as _sluice_v1_SyncGroupResponse__Output } from '../../sluice/v1/SyncGroupResponse.ts';
 
 export interface SluiceClient extends grpc.Client {
   AlterConfigs(argument: _sluice_v1_AlterConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_AlterConfigsResponse__Output>): grpc.ClientUnaryCall;
@@ -52,6 +72,15 @@ export interface SluiceClient extends grpc.Client {
   createTopics(argument: _sluice_v1_CreateTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   createTopics(argument: _sluice_v1_CreateTopicsRequest, callback: grpc.requestCallback<_sluice_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   
+  DeleteGroups(argument: _sluice_v1_DeleteGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DeleteGroupsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteGroups(argument: _sluice_v1_DeleteGroupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DeleteGroupsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteGroups(argument: _sluice_v1_DeleteGroupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DeleteGroupsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteGroups(argument: _sluice_v1_DeleteGroupsRequest, callback: grpc.requestCallback<_sluice_v1_DeleteGroupsResponse__Output>): grpc.ClientUnaryCall;
+  deleteGroups(argument: _sluice_v1_DeleteGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DeleteGroupsResponse__Output>): grpc.ClientUnaryCall;
+  deleteGroups(argument: _sluice_v1_DeleteGroupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DeleteGroupsResponse__Output>): grpc.ClientUnaryCall;
+  deleteGroups(argument: _sluice_v1_DeleteGroupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DeleteGroupsResponse__Output>): grpc.ClientUnaryCall;
+  deleteGroups(argument: _sluice_v1_DeleteGroupsRequest, callback: grpc.requestCallback<_sluice_v1_DeleteGroupsResponse__Output>): grpc.ClientUnaryCall;
+  
   DeleteTopics(argument: _sluice_v1_DeleteTopicsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
   DeleteTopics(argument: _sluice_v1_DeleteTopicsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
   DeleteTopics(argument: _sluice_v1_DeleteTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
@@ -70,6 +99,15 @@ export interface SluiceClient extends grpc.Client {
   describeConfigs(argument: _sluice_v1_DescribeConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
   describeConfigs(argument: _sluice_v1_DescribeConfigsRequest, callback: grpc.requestCallback<_sluice_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
   
+  DescribeGroups(argument: _sluice_v1_DescribeGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DescribeGroupsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeGroups(argument: _sluice_v1_DescribeGroupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DescribeGroupsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeGroups(argument: _sluice_v1_DescribeGroupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DescribeGroupsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeGroups(argument: _sluice_v1_DescribeGroupsRequest, callback: grpc.requestCallback<_sluice_v1_DescribeGroupsResponse__Output>): grpc.ClientUnaryCall;
+  describeGroups(argument: _sluice_v1_DescribeGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DescribeGroupsResponse__Output>): grpc.ClientUnaryCall;
+  describeGroups(argument: _sluice_v1_DescribeGroupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DescribeGroupsResponse__Output>): grpc.ClientUnaryCall;
+  describeGroups(argument: _sluice_v1_DescribeGroupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DescribeGroupsResponse__Output>): grpc.ClientUnaryCall;
+  describeGroups(argument: _sluice_v1_DescribeGroupsRequest, callback: grpc.requestCallback<_sluice_v1_DescribeGroupsResponse__Output>): grpc.ClientUnaryCall;
+  
   Fetch(argument: _sluice_v1_FetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   Fetch(argument: _sluice_v1_FetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   Fetch(argument: _sluice_v1_FetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
@@ -79,6 +117,24 @@ export interface SluiceClient extends grpc.Client {
   fetch(argument: _sluice_v1_FetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   fetch(argument: _sluice_v1_FetchRequest, callback: grpc.requestCallback<_sluice_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   
+  FindCoordinator(argument: _sluice_v1_FindCoordinatorRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FindCoordinatorResponse__Output>): grpc.ClientUnaryCall;
+  FindCoordinator(argument: _sluice_v1_FindCoordinatorRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_FindCoordinatorResponse__Output>): grpc.ClientUnaryCall;
+  FindCoordinator(argument: _sluice_v1_FindCoordinatorRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FindCoordinatorResponse__Output>): grpc.ClientUnaryCall;
+  FindCoordinator(argument: _sluice_v1_FindCoordinatorRequest, callback: grpc.requestCallback<_sluice_v1_FindCoordinatorResponse__Output>): grpc.ClientUnaryCall;
+  findCoordinator(argument: _sluice_v1_FindCoordinatorRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FindCoordinatorResponse__Output>): grpc.ClientUnaryCall;
+  findCoordinator(argument: _sluice_v1_FindCoordinatorRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_FindCoordinatorResponse__Output>): grpc.ClientUnaryCall;
+  findCoordinator(argument: _sluice_v1_FindCoordinatorRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_FindCoordinatorResponse__Output>): grpc.ClientUnaryCall;
+  findCoordinator(argument: _sluice_v1_FindCoordinatorRequest, callback: grpc.requestCallback<_sluice_v1_FindCoordinatorResponse__Output>): grpc.ClientUnaryCall;
+  
+  Heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  Heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  Heartbeat(argument: _sluice_v1_HeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  Heartbeat(argument: _sluice_v1_HeartbeatRequest, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _sluice_v1_HeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _sluice_v1_HeartbeatRequest, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  
   InitProducerId(argument: _sluice_v1_InitProducerIdRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
   InitProducerId(argument: _sluice_v1_InitProducerIdRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
   InitProducerId(argument: _sluice_v1_InitProducerIdRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
@@ -87,6 +143,33 @@ export interface SluiceClient extends grpc.Client {
   initProducerId(argument: _sluice_v1_InitProducerIdRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
   initProducerId(argument: _sluice_v1_InitProducerIdRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
   initProducerId(argument: _sluice_v1_InitProducerIdRequest, callback: grpc.requestCallback<_sluice_v1_InitProducerIdResponse__Output>): grpc.ClientUnaryCall;
+  
+  JoinGroup(argument: _sluice_v1_JoinGroupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_JoinGroupResponse__Output>): grpc.ClientUnaryCall;
+  JoinGroup(argument: _sluice_v1_JoinGroupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_JoinGroupResponse__Output>): grpc.ClientUnaryCall;
+  JoinGroup(argument: _sluice_v1_JoinGroupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_JoinGroupResponse__Output>): grpc.ClientUnaryCall;
+  JoinGroup(argument: _sluice_v1_JoinGroupRequest, callback: grpc.requestCallback<_sluice_v1_JoinGroupResponse__Output>): grpc.ClientUnaryCall;
+  joinGroup(argument: _sluice_v1_JoinGroupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_JoinGroupResponse__Output>): grpc.ClientUnaryCall;
+  joinGroup(argument: _sluice_v1_JoinGroupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_JoinGroupResponse__Output>): grpc.ClientUnaryCall;
+  joinGroup(argument: _sluice_v1_JoinGroupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_JoinGroupResponse__Output>): grpc.ClientUnaryCall;
+  joinGroup(argument: _sluice_v1_JoinGroupRequest, callback: grpc.requestCallback<_sluice_v1_JoinGroupResponse__Output>): grpc.ClientUnaryCall;
+  
+  LeaveGroup(argument: _sluice_v1_LeaveGroupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_LeaveGroupResponse__Output>): grpc.ClientUnaryCall;
+  LeaveGroup(argument: _sluice_v1_LeaveGroupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_LeaveGroupResponse__Output>): grpc.ClientUnaryCall;
+  LeaveGroup(argument: _sluice_v1_LeaveGroupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_LeaveGroupResponse__Output>): grpc.ClientUnaryCall;
+  LeaveGroup(argument: _sluice_v1_LeaveGroupRequest, callback: grpc.requestCallback<_sluice_v1_LeaveGroupResponse__Output>): grpc.ClientUnaryCall;
+  leaveGroup(argument: _sluice_v1_LeaveGroupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_LeaveGroupResponse__Output>): grpc.ClientUnaryCall;
+  leaveGroup(argument: _sluice_v1_LeaveGroupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_LeaveGroupResponse__Output>): grpc.ClientUnaryCall;
+  leaveGroup(argument: _sluice_v1_LeaveGroupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_LeaveGroupResponse__Output>): grpc.ClientUnaryCall;
+  leaveGroup(argument: _sluice_v1_LeaveGroupRequest, callback: grpc.requestCallback<_sluice_v1_LeaveGroupResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListGroups(argument: _sluice_v1_ListGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListGroupsResponse__Output>): grpc.ClientUnaryCall;
+  ListGroups(argument: _sluice_v1_ListGroupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ListGroupsResponse__Output>): grpc.ClientUnaryCall;
+  ListGroups(argument: _sluice_v1_ListGroupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListGroupsResponse__Output>): grpc.ClientUnaryCall;
+  ListGroups(argument: _sluice_v1_ListGroupsRequest, callback: grpc.requestCallback<_sluice_v1_ListGroupsResponse__Output>): grpc.ClientUnaryCall;
+  listGroups(argument: _sluice_v1_ListGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListGroupsResponse__Output>): grpc.ClientUnaryCall;
+  listGroups(argument: _sluice_v1_ListGroupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ListGroupsResponse__Output>): grpc.ClientUnaryCall;
+  listGroups(argument: _sluice_v1_ListGroupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListGroupsResponse__Output>): grpc.ClientUnaryCall;
+  listGroups(argument: _sluice_v1_ListGroupsRequest, callback: grpc.requestCallback<_sluice_v1_ListGroupsResponse__Output>): grpc.ClientUnaryCall;
   
   ListOffsets(argument: _sluice_v1_ListOffsetsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListOffsetsResponse__Output>): grpc.ClientUnaryCall;
   ListOffsets(argument: _sluice_v1_ListOffsetsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ListOffsetsResponse__Output>): grpc.ClientUnaryCall;
@@ -106,6 +189,24 @@ export interface SluiceClient extends grpc.Client {
   metadata(argument: _sluice_v1_MetadataRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_MetadataResponse__Output>): grpc.ClientUnaryCall;
   metadata(argument: _sluice_v1_MetadataRequest, callback: grpc.requestCallback<_sluice_v1_MetadataResponse__Output>): grpc.ClientUnaryCall;
   
+  OffsetCommit(argument: _sluice_v1_OffsetCommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  OffsetCommit(argument: _sluice_v1_OffsetCommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_OffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  OffsetCommit(argument: _sluice_v1_OffsetCommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  OffsetCommit(argument: _sluice_v1_OffsetCommitRequest, callback: grpc.requestCallback<_sluice_v1_OffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  offsetCommit(argument: _sluice_v1_OffsetCommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  offsetCommit(argument: _sluice_v1_OffsetCommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_OffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  offsetCommit(argument: _sluice_v1_OffsetCommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  offsetCommit(argument: _sluice_v1_OffsetCommitRequest, callback: grpc.requestCallback<_sluice_v1_OffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  
+  OffsetFetch(argument: _sluice_v1_OffsetFetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
+  OffsetFetch(argument: _sluice_v1_OffsetFetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
+  OffsetFetch(argument: _sluice_v1_OffsetFetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
+  OffsetFetch(argument: _sluice_v1_OffsetFetchRequest, callback: grpc.requestCallback<_sluice_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
+  offsetFetch(argument: _sluice_v1_OffsetFetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
+  offsetFetch(argument: _sluice_v1_OffsetFetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
+  offsetFetch(argument: _sluice_v1_OffsetFetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
+  offsetFetch(argument: _sluice_v1_OffsetFetchRequest, callback: grpc.requestCallback<_sluice_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
+  
   Produce(argument: _sluice_v1_ProduceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
   Produce(argument: _sluice_v1_ProduceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
   Produce(argument: _sluice_v1_ProduceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
@@ -114,6 +215,15 @@ export interface SluiceClient extends grpc.Client {
   produce(argument: _sluice_v1_ProduceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
   produce(argument: _sluice_v1_ProduceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
   produce(argument: _sluice_v1_ProduceRequest, callback: grpc.requestCallback<_sluice_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
+  
+  SyncGroup(argument: _sluice_v1_SyncGroupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_SyncGroupResponse__Output>): grpc.ClientUnaryCall;
+  SyncGroup(argument: _sluice_v1_SyncGroupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_SyncGroupResponse__Output>): grpc.ClientUnaryCall;
+  SyncGroup(argument: _sluice_v1_SyncGroupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_SyncGroupResponse__Output>): grpc.ClientUnaryCall;
+  SyncGroup(argument: _sluice_v1_SyncGroupRequest, callback: grpc.requestCallback<_sluice_v1_SyncGroupResponse__Output>): grpc.ClientUnaryCall;
+  syncGroup(argument: _sluice_v1_SyncGroupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_SyncGroupResponse__Output>): grpc.ClientUnaryCall;
+  syncGroup(argument: _sluice_v1_SyncGroupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_SyncGroupResponse__Output>): grpc.ClientUnaryCall;
+  syncGroup(argument: _sluice_v1_SyncGroupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_SyncGroupResponse__Output>): grpc.ClientUnaryCall;
+  syncGroup(argument: _sluice_v1_SyncGroupRequest, callback: grpc.requestCallback<_sluice_v1_SyncGroupResponse__Output>): grpc.ClientUnaryCall;
   
 }
 
@@ -124,19 +234,39 @@ export interface SluiceHandlers extends grpc.UntypedServiceImplementation {
   
   CreateTopics: grpc.handleUnaryCall<_sluice_v1_CreateTopicsRequest__Output, _sluice_v1_CreateTopicsResponse>;
   
+  DeleteGroups: grpc.handleUnaryCall<_sluice_v1_DeleteGroupsRequest__Output, _sluice_v1_DeleteGroupsResponse>;
+  
   DeleteTopics: grpc.handleUnaryCall<_sluice_v1_DeleteTopicsRequest__Output, _sluice_v1_DeleteTopicsResponse>;
   
   DescribeConfigs: grpc.handleUnaryCall<_sluice_v1_DescribeConfigsRequest__Output, _sluice_v1_DescribeConfigsResponse>;
   
+  DescribeGroups: grpc.handleUnaryCall<_sluice_v1_DescribeGroupsRequest__Output, _sluice_v1_DescribeGroupsResponse>;
+  
   Fetch: grpc.handleUnaryCall<_sluice_v1_FetchRequest__Output, _sluice_v1_FetchResponse>;
   
+  FindCoordinator: grpc.handleUnaryCall<_sluice_v1_FindCoordinatorRequest__Output, _sluice_v1_FindCoordinatorResponse>;
+  
+  Heartbeat: grpc.handleUnaryCall<_sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse>;
+  
   InitProducerId: grpc.handleUnaryCall<_sluice_v1_InitProducerIdRequest__Output, _sluice_v1_InitProducerIdResponse>;
+  
+  JoinGroup: grpc.handleUnaryCall<_sluice_v1_JoinGroupRequest__Output, _sluice_v1_JoinGroupResponse>;
+  
+  LeaveGroup: grpc.handleUnaryCall<_sluice_v1_LeaveGroupRequest__Output, _sluice_v1_LeaveGroupResponse>;
+  
+  ListGroups: grpc.handleUnaryCall<_sluice_v1_ListGroupsRequest__Output, _sluice_v1_ListGroupsResponse>;
   
   ListOffsets: grpc.handleUnaryCall<_sluice_v1_ListOffsetsRequest__Output, _sluice_v1_ListOffsetsResponse>;
   
   Metadata: grpc.handleUnaryCall<_sluice_v1_MetadataRequest__Output, _sluice_v1_MetadataResponse>;
   
+  OffsetCommit: grpc.handleUnaryCall<_sluice_v1_OffsetCommitRequest__Output, _sluice_v1_OffsetCommitResponse>;
+  
+  OffsetFetch: grpc.handleUnaryCall<_sluice_v1_OffsetFetchRequest__Output, _sluice_v1_OffsetFetchResponse>;
+  
   Produce: grpc.handleUnaryCall<_sluice_v1_ProduceRequest__Output, _sluice_v1_ProduceResponse>;
+  
+  SyncGroup: grpc.handleUnaryCall<_sluice_v1_SyncGroupRequest__Output, _sluice_v1_SyncGroupResponse>;
   
 }
 
@@ -144,11 +274,21 @@ export interface SluiceDefinition extends grpc.ServiceDefinition {
   AlterConfigs: MethodDefinition<_sluice_v1_AlterConfigsRequest, _sluice_v1_AlterConfigsResponse, _sluice_v1_AlterConfigsRequest__Output, _sluice_v1_AlterConfigsResponse__Output>
   CreatePartitions: MethodDefinition<_sluice_v1_CreatePartitionsRequest, _sluice_v1_CreatePartitionsResponse, _sluice_v1_CreatePartitionsRequest__Output, _sluice_v1_CreatePartitionsResponse__Output>
   CreateTopics: MethodDefinition<_sluice_v1_CreateTopicsRequest, _sluice_v1_CreateTopicsResponse, _sluice_v1_CreateTopicsRequest__Output, _sluice_v1_CreateTopicsResponse__Output>
+  DeleteGroups: MethodDefinition<_sluice_v1_DeleteGroupsRequest, _sluice_v1_DeleteGroupsResponse, _sluice_v1_DeleteGroupsRequest__Output, _sluice_v1_DeleteGroupsResponse__Output>
   DeleteTopics: MethodDefinition<_sluice_v1_DeleteTopicsRequest, _sluice_v1_DeleteTopicsResponse, _sluice_v1_DeleteTopicsRequest__Output, _sluice_v1_DeleteTopicsResponse__Output>
   DescribeConfigs: MethodDefinition<_sluice_v1_DescribeConfigsRequest, _sluice_v1_DescribeConfigsResponse, _sluice_v1_DescribeConfigsRequest__Output, _sluice_v1_DescribeConfigsResponse__Output>
+  DescribeGroups: MethodDefinition<_sluice_v1_DescribeGroupsRequest, _sluice_v1_DescribeGroupsResponse, _sluice_v1_DescribeGroupsRequest__Output, _sluice_v1_DescribeGroupsResponse__Output>
   Fetch: MethodDefinition<_sluice_v1_FetchRequest, _sluice_v1_FetchResponse, _sluice_v1_FetchRequest__Output, _sluice_v1_FetchResponse__Output>
+  FindCoordinator: MethodDefinition<_sluice_v1_FindCoordinatorRequest, _sluice_v1_FindCoordinatorResponse, _sluice_v1_FindCoordinatorRequest__Output, _sluice_v1_FindCoordinatorResponse__Output>
+  Heartbeat: MethodDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse__Output>
   InitProducerId: MethodDefinition<_sluice_v1_InitProducerIdRequest, _sluice_v1_InitProducerIdResponse, _sluice_v1_InitProducerIdRequest__Output, _sluice_v1_InitProducerIdResponse__Output>
+  JoinGroup: MethodDefinition<_sluice_v1_JoinGroupRequest, _sluice_v1_JoinGroupResponse, _sluice_v1_JoinGroupRequest__Output, _sluice_v1_JoinGroupResponse__Output>
+  LeaveGroup: MethodDefinition<_sluice_v1_LeaveGroupRequest, _sluice_v1_LeaveGroupResponse, _sluice_v1_LeaveGroupRequest__Output, _sluice_v1_LeaveGroupResponse__Output>
+  ListGroups: MethodDefinition<_sluice_v1_ListGroupsRequest, _sluice_v1_ListGroupsResponse, _sluice_v1_ListGroupsRequest__Output, _sluice_v1_ListGroupsResponse__Output>
   ListOffsets: MethodDefinition<_sluice_v1_ListOffsetsRequest, _sluice_v1_ListOffsetsResponse, _sluice_v1_ListOffsetsRequest__Output, _sluice_v1_ListOffsetsResponse__Output>
   Metadata: MethodDefinition<_sluice_v1_MetadataRequest, _sluice_v1_MetadataResponse, _sluice_v1_MetadataRequest__Output, _sluice_v1_MetadataResponse__Output>
+  OffsetCommit: MethodDefinition<_sluice_v1_OffsetCommitRequest, _sluice_v1_OffsetCommitResponse, _sluice_v1_OffsetCommitRequest__Output, _sluice_v1_OffsetCommitResponse__Output>
+  OffsetFetch: MethodDefinition<_sluice_v1_OffsetFetchRequest, _sluice_v1_OffsetFetchResponse, _sluice_v1_OffsetFetchRequest__Output, _sluice_v1_OffsetFetchResponse__Output>
   Produce: MethodDefinition<_sluice_v1_ProduceRequest, _sluice_v1_ProduceResponse, _sluice_v1_ProduceRequest__Output, _sluice_v1_ProduceResponse__Output>
+  SyncGroup: MethodDefinition<_sluice_v1_SyncGroupRequest, _sluice_v1_SyncGroupResponse, _sluice_v1_SyncGroupRequest__Output, _sluice_v1_SyncGroupResponse__Output>
 }
