@@ -1,10 +1,11 @@
 // The Kafka listener against KafkaJS (a third-party client, no Sluice code in the loop): the admin
 // client creates, lists, describes, alters, grows and deletes topics, and an idempotent producer sends
-// with acks=all; offsets are checked through KafkaJS's own ListOffsets. Consumers need groups, which
-// Sluice does not have yet.
+// with acks=all; offsets are checked through KafkaJS's own ListOffsets; a consumer group of two members
+// shares six partitions, each record read exactly once, and a consumer restarted in the group resumes
+// after the committed offsets.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { startCluster, type TestCluster, waitFor } from '../helpers.ts';
 
 describe('Kafka listener with KafkaJS', () => {
@@ -118,5 +119,89 @@ describe('Kafka listener with KafkaJS', () => {
         { partition: 1, high: '250', low: '0' },
       ],
     );
+  });
+
+  it('shares 6 partitions between a group of 2 consumers, each record once; a restart resumes after commits', async () => {
+    const topic = 'js-group-topic';
+    const groupId = 'js-group';
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 6, replicationFactor: 3 }],
+      waitForLeaders: true,
+    });
+    const seen = new Map<string, string[]>();
+    const assignments = new Map<string, number[]>();
+    const consumers: Consumer[] = [];
+    const startMember = async (name: string) => {
+      const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        assignments.set(name, event.payload.memberAssignment[topic] ?? []);
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const id = `${partition}:${message.offset}`;
+          seen.set(id, [...(seen.get(id) ?? []), `${name}:${message.value?.toString()}`]);
+        },
+      });
+      consumers.push(consumer);
+      return consumer;
+    };
+    const producer = kafka.producer();
+    await producer.connect();
+    const send = async (from: number, count: number) => {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: count }, (_, i) => ({
+          key: `key-${from + i}`,
+          value: `v${from + i}`,
+        })),
+      });
+    };
+    try {
+      const [a, b] = await Promise.all([startMember('a'), startMember('b')]);
+      // The group is stable with both members before anything is produced: no rebalance mid-stream.
+      await waitFor(
+        () => {
+          const owned = [...assignments.values()].flat().sort((x, y) => x - y);
+          return assignments.size === 2 && owned.length === 6 && owned.every((p, i) => p === i);
+        },
+        { timeoutMs: 60_000, message: 'both members assigned, every partition once' },
+      );
+      assert.ok((assignments.get('a') ?? []).length > 0 && (assignments.get('b') ?? []).length > 0);
+      await send(0, 3_000);
+      await waitFor(() => seen.size === 3_000, { timeoutMs: 60_000, message: '3000 records consumed' });
+      for (const [id, readers] of seen)
+        assert.equal(readers.length, 1, `record ${id} read ${readers.length} times`);
+      const readerOfPartition = new Map<number, Set<string>>();
+      for (const [id, readers] of seen) {
+        const partition = Number(id.split(':')[0]);
+        const set = readerOfPartition.get(partition) ?? new Set();
+        set.add(readers[0]!.split(':')[0]!);
+        readerOfPartition.set(partition, set);
+      }
+      for (const [partition, readers] of readerOfPartition) {
+        assert.equal(readers.size, 1, `partition ${partition} read by ${[...readers].join(',')}`);
+      }
+      // Both leave (committing on the way out); more records arrive; a new member resumes after the commits.
+      await Promise.all([a.disconnect(), b.disconnect()]);
+      consumers.length = 0;
+      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const total = committed[0]?.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
+      assert.equal(total, 3_000, 'the group committed every record it consumed');
+      await send(3_000, 600);
+      seen.clear();
+      await startMember('c');
+      await waitFor(() => seen.size === 600, { timeoutMs: 60_000, message: '600 new records consumed' });
+      const values = [...seen.values()].map((readers) => Number(readers[0]!.split(':v')[1]));
+      assert.ok(
+        values.every((v) => v >= 3_000),
+        'the restarted member read only records after the committed offsets',
+      );
+    } finally {
+      await Promise.allSettled(consumers.map((c) => c.disconnect()));
+      await producer.disconnect();
+    }
   });
 });

@@ -102,6 +102,8 @@ export class Broker {
       logger: this.#rootLogger.child({ brokerId: this.#brokerId, component: 'log-manager' }),
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
       flushCheckpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs,
+      cleanerEnable: config.logCleanerEnable,
+      cleanerBackoffMs: config.logCleanerBackoffMs,
     });
     const metadata = new MetadataView(
       this.#zk,

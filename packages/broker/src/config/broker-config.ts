@@ -84,6 +84,7 @@ export interface BrokerConfig {
   readonly logCleanerMinCompactionLagMs: number;
   readonly logCleanerMaxCompactionLagMs: number;
   readonly logCleanerMinCleanableRatio: number;
+  readonly logCleanerBackoffMs: number;
   readonly logPreallocate: boolean;
   readonly logMessageTimestampType: TimestampType;
   readonly logMessageTimestampDifferenceMaxMs: number;
@@ -251,6 +252,7 @@ export function loadBrokerConfig(
     logCleanerMinCompactionLagMs: get.number('log.cleaner.min.compaction.lag.ms'),
     logCleanerMaxCompactionLagMs: get.number('log.cleaner.max.compaction.lag.ms'),
     logCleanerMinCleanableRatio: get.number('log.cleaner.min.cleanable.ratio'),
+    logCleanerBackoffMs: get.number('log.cleaner.backoff.ms'),
     logPreallocate: get.boolean('log.preallocate'),
     logMessageTimestampType: get.string('log.message.timestamp.type') as TimestampType,
     logMessageTimestampDifferenceMaxMs: get.number('log.message.timestamp.difference.max.ms'),

@@ -534,7 +534,7 @@ export const BROKER_CONFIG_DEFINITIONS: readonly ConfigDefinition[] = [
     default: 15000,
     validator: atLeast(0),
     importance: 'medium',
-    support: 'accepted',
+    support: 'used',
     doc: 'Sleep of the cleaner when there is nothing to clean.',
   },
   {

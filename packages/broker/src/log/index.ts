@@ -4,10 +4,19 @@ export type { PartitionOffset } from './checkpoint-file.ts';
 export { readOffsetCheckpoint, writeCheckpointFile, writeOffsetCheckpoint } from './checkpoint-file.ts';
 export type { EpochEntry } from './leader-epoch-cache.ts';
 export { UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from './leader-epoch-cache.ts';
-export type { LogConfig, TimestampType } from './log-config.ts';
-export { DEFAULT_LOG_CONFIG, NEVER, validateLogConfig } from './log-config.ts';
+export type { CleanResult } from './log-cleaner.ts';
+export type { CleanupPolicy, LogConfig, TimestampType } from './log-config.ts';
+export {
+  DEFAULT_CLEANER_CONFIG,
+  DEFAULT_LOG_CONFIG,
+  hasDeletePolicy,
+  isCompacted,
+  NEVER,
+  validateLogConfig,
+} from './log-config.ts';
 export {
   CLEAN_SHUTDOWN_FILE,
+  CLEANER_CHECKPOINT_FILE,
   LEADER_EPOCH_CHECKPOINT_FILE,
   LOG_START_OFFSET_CHECKPOINT_FILE,
   RECOVERY_POINT_CHECKPOINT_FILE,

@@ -3,6 +3,7 @@
 // can be used at all. The broker builds these from server.properties and topic overrides.
 
 export type TimestampType = 'CreateTime' | 'LogAppendTime';
+export type CleanupPolicy = 'compact' | 'delete';
 
 export interface LogConfig {
   /** segment.bytes: roll the active segment before it would pass this size. At most 2^31 - 1. */
@@ -27,6 +28,36 @@ export interface LogConfig {
   flushMs: number;
   /** file.delete.delay.ms: deleted segments are renamed *.deleted and unlinked this much later; 0 = at once. */
   fileDeleteDelayMs?: number;
+  // The log cleaner's settings (see log-cleaner.ts). Optional so that configs built before
+  // compaction existed keep working; absent means Kafka's default.
+  /** cleanup.policy: delete (retention), compact (the log cleaner), or both. Default delete. */
+  cleanupPolicy?: readonly CleanupPolicy[];
+  /** delete.retention.ms: how long a tombstone stays after the cleaner passed its segment. */
+  deleteRetentionMs?: number;
+  /** min.compaction.lag.ms: segments holding records younger than this are not cleaned. */
+  minCompactionLagMs?: number;
+  /** max.compaction.lag.ms: a log whose dirty records are older than this is cleaned whatever its ratio. */
+  maxCompactionLagMs?: number;
+  /** min.cleanable.dirty.ratio: dirty bytes / (clean + dirty bytes) at which a log is worth cleaning. */
+  minCleanableDirtyRatio?: number;
+}
+
+/** Kafka 2.7's defaults of the cleaner settings a LogConfig may leave out. */
+export const DEFAULT_CLEANER_CONFIG = Object.freeze({
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
+});
+
+/** cleanup.policy includes compact: the log cleaner keeps the latest record per key. */
+export function isCompacted(config: Readonly<LogConfig>): boolean {
+  return config.cleanupPolicy?.includes('compact') === true;
+}
+
+/** cleanup.policy includes delete (the default): retention by time and size applies. */
+export function hasDeletePolicy(config: Readonly<LogConfig>): boolean {
+  return config.cleanupPolicy === undefined || config.cleanupPolicy.includes('delete');
 }
 
 /** Kafka's "never" for flush.messages and flush.ms (Long.MAX_VALUE, capped to a safe integer). */
@@ -87,5 +118,22 @@ export function validateLogConfig(config: LogConfig): void {
   const deleteDelay = config.fileDeleteDelayMs ?? 0;
   if (!Number.isSafeInteger(deleteDelay) || deleteDelay < 0) {
     throw new RangeError(`log config file.delete.delay.ms=${deleteDelay} must be >= 0`);
+  }
+  for (const policy of config.cleanupPolicy ?? []) {
+    if (policy !== 'compact' && policy !== 'delete')
+      throw new RangeError(`log config cleanup.policy=${String(policy)} is unknown`);
+  }
+  for (const [name, value] of [
+    ['delete.retention.ms', config.deleteRetentionMs],
+    ['min.compaction.lag.ms', config.minCompactionLagMs],
+    ['max.compaction.lag.ms', config.maxCompactionLagMs],
+  ] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new RangeError(`log config ${name}=${value} must be a non-negative integer`);
+    }
+  }
+  const ratio = config.minCleanableDirtyRatio;
+  if (ratio !== undefined && !(ratio >= 0 && ratio <= 1)) {
+    throw new RangeError(`log config min.cleanable.dirty.ratio=${ratio} must be in [0, 1]`);
   }
 }

@@ -10,6 +10,10 @@ export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
 export const DELETED_FILE_SUFFIX = '.deleted';
 /** Written next to a file and renamed over it (checkpoints, rebuilt indexes). */
 export const TEMP_FILE_SUFFIX = '.tmp';
+/** A segment file the log cleaner is writing; discarded when found at load (the clean did not commit). */
+export const CLEANED_FILE_SUFFIX = '.cleaned';
+/** A cleaned segment file ready to replace the original; a .log.swap found at load is swapped in. */
+export const SWAP_FILE_SUFFIX = '.swap';
 /** A partition directory renamed on deletion, then removed: <topic>-<partition>.<id>-delete. */
 export const DELETE_DIR_SUFFIX = '-delete';
 
@@ -18,6 +22,8 @@ export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint'
 export const REPLICATION_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
 export const LEADER_EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
+/** Per log dir: "topic partition offset" lines, the offset up to which each compacted log was cleaned. */
+export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 
 const OFFSET_DIGITS = 20;
 const SEGMENT_FILE_PATTERN = /^(\d{20})\.(log|index|timeindex)$/;

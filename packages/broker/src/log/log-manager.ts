@@ -1,7 +1,8 @@
 // The log manager owns the log dirs (log.dirs): it loads every <topic>-<partition> directory at start
 // (recovering logs when a dir lacks the .kafka_cleanshutdown marker), creates and deletes partition
 // logs, writes the per-dir checkpoint files (recovery points, high watermarks, log start offsets)
-// periodically and at close, runs the retention and flush timers, and takes a log dir offline when an
+// periodically and at close, runs the retention and flush timers and the log cleaner's loop (for
+// compacted topics, log.cleaner.enable and log.cleaner.backoff.ms), and takes a log dir offline when an
 // I/O error hits any log in it: that dir's logs then answer KAFKA_STORAGE_ERROR while the other dirs
 // keep serving. meta.properties is the broker's business, not this module's.
 //
@@ -22,6 +23,8 @@ import {
 } from './checkpoint-file.ts';
 import { DEFAULT_MAX_OPEN_SEGMENT_FILES, FileHandlePool } from './file-handle-pool.ts';
 import { DEFAULT_INDEX_MEMORY_BYTES, IndexMemoryBudget } from './index-memory-budget.ts';
+import type { CleanResult } from './log-cleaner.ts';
+import { DEFAULT_CLEANER_BACKOFF_MS, LogCleaner } from './log-cleaner.ts';
 import type { LogConfig } from './log-config.ts';
 import { validateLogConfig } from './log-config.ts';
 import {
@@ -54,6 +57,10 @@ export interface LogManagerOptions {
   loadConcurrency?: number;
   /** Told once per dir when an I/O error takes it offline. */
   onLogDirFailure?: (dir: string, error: Error) => void;
+  /** log.cleaner.enable: run the background cleaner for compacted topics (default true). */
+  cleanerEnable?: boolean;
+  /** log.cleaner.backoff.ms: the pause between two passes of the cleaner (default 15000). */
+  cleanerBackoffMs?: number;
 }
 
 interface HostedLog {
@@ -105,6 +112,7 @@ export class LogManager {
   #defaultConfig: LogConfig;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #running = new Set<Promise<void>>();
+  readonly #cleaner: LogCleaner;
   #closed = false;
 
   private constructor(options: LogManagerOptions) {
@@ -119,6 +127,10 @@ export class LogManager {
     this.#handles = new FileHandlePool(options.maxOpenSegmentFiles ?? DEFAULT_MAX_OPEN_SEGMENT_FILES);
     this.#indexBudget = new IndexMemoryBudget(options.indexMemoryBytes ?? DEFAULT_INDEX_MEMORY_BYTES);
     this.#dirs = options.logDirs.map((path) => ({ path, offline: null }));
+    this.#cleaner = new LogCleaner({
+      logger: options.logger.child({ component: 'log-cleaner' }),
+      now: this.#now,
+    });
   }
 
   /** Loads every log in every log dir (recovering after an unclean stop) and starts the timers. */
@@ -380,6 +392,7 @@ export class LogManager {
     const hosted = this.#logs.get(key);
     if (hosted === undefined) return;
     this.#logs.delete(key);
+    this.#cleaner.forget(topic, partition, hosted.logDir);
     await hosted.log.deleteFiles();
     const dir = this.#dirs.find((candidate) => candidate.path === hosted.logDir)!;
     const doomed = `${hosted.log.dir}.${randomBytes(8).toString('hex')}${DELETE_DIR_SUFFIX}`;
@@ -404,6 +417,11 @@ export class LogManager {
     this.#every(this.#options.flushCheckIntervalMs ?? DEFAULT_FLUSH_CHECK_INTERVAL_MS, () =>
       this.#flushDue(),
     );
+    if (this.#options.cleanerEnable !== false) {
+      this.#every(this.#options.cleanerBackoffMs ?? DEFAULT_CLEANER_BACKOFF_MS, async () => {
+        await this.runCleaner();
+      });
+    }
   }
 
   /** Runs `task` every `intervalMs`, never two at once; close() waits for the one running. */
@@ -437,6 +455,29 @@ export class LogManager {
         if (!(err instanceof KafkaError)) throw err;
       }
     }
+  }
+
+  /** One pass of the log cleaner over the online compacted logs (also run by its timer); logs cleaned. */
+  runCleaner(): Promise<number> {
+    return this.#cleaner.runPass(this.#logs.values());
+  }
+
+  /**
+   * Cleans one compacted log now, whatever its dirty ratio (min.compaction.lag.ms and the active
+   * segment still hold). For tests and tools; KAFKA_STORAGE_ERROR-style KafkaErrors pass through.
+   */
+  async cleanLogNow(topic: string, partition: number): Promise<CleanResult> {
+    const hosted = this.#logs.get(topicPartitionKey(topic, partition));
+    if (hosted === undefined) {
+      throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no log for ${topic}-${partition}`);
+    }
+    return this.#cleaner.clean(hosted, true);
+  }
+
+  /** The cleaner checkpoint of a log: offsets below it have been compacted (0 if never). */
+  async cleanerCheckpoint(topic: string, partition: number): Promise<number> {
+    const hosted = this.#logs.get(topicPartitionKey(topic, partition));
+    return hosted === undefined ? 0 : this.#cleaner.checkpointOf(hosted);
   }
 
   async #flushDue(): Promise<void> {

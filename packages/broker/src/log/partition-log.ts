@@ -1,7 +1,8 @@
 // The log of one partition (Kafka's Log): an ordered list of segments of which the last is active, the
 // offsets that bound it (log start, log end, high watermark, recovery point), its leader-epoch cache,
 // and every operation on it: append as leader (offsets assigned) or follower (offsets kept), read,
-// lookup by time, flush, truncation at either end, retention, recovery at load.
+// lookup by time, flush, truncation at either end, retention, recovery at load, and the hooks the log
+// cleaner swaps compacted segments in through (log-cleaner.ts).
 //
 // Concurrency. Appends, truncation, retention and close go through one queue and run one at a time;
 // consecutive leader appends waiting in the queue are written together with one pwritev. Reads do
@@ -26,6 +27,7 @@ import {
   validateRecordBatch,
 } from '@sluice/protocol';
 import type { Logger } from 'pino';
+import { allRecordsHaveKeys } from './batch-filter.ts';
 import { removeIfExists } from './checkpoint-file.ts';
 import { FileHandlePool } from './file-handle-pool.ts';
 import { IndexCorruptError } from './index-file.ts';
@@ -33,7 +35,7 @@ import { IndexMemoryBudget } from './index-memory-budget.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import { Mutex, ReadWriteLock } from './locks.ts';
 import type { LogConfig } from './log-config.ts';
-import { validateLogConfig } from './log-config.ts';
+import { hasDeletePolicy, isCompacted, validateLogConfig } from './log-config.ts';
 import {
   DELETED_FILE_SUFFIX,
   LEADER_EPOCH_CHECKPOINT_FILE,
@@ -42,6 +44,12 @@ import {
 } from './log-files.ts';
 import type { AppendedBatch, SegmentResources } from './log-segment.ts';
 import { CorruptSegmentError, LogSegment } from './log-segment.ts';
+import {
+  commitCleanedSegment,
+  discardCleanedSegment,
+  installSwappedSegment,
+  recoverInterruptedCleaning,
+} from './segment-swap.ts';
 import { NO_TIMESTAMP } from './time-index.ts';
 
 /** ListOffsets' special timestamps. */
@@ -423,6 +431,13 @@ export class PartitionLog {
     }
     const header = validateRecordBatch(batch, 0, size, this.#config.maxMessageBytes);
     this.#checkFitsSegment(size);
+    // The cleaner could only drop a keyless record, so Kafka refuses it up front, with this code.
+    if (isCompacted(this.#config) && !allRecordsHaveKeys(batch, 0, size)) {
+      throw new KafkaError(
+        ErrorCode.CORRUPT_MESSAGE,
+        `compacted topic ${this.topic} cannot accept a record without a key`,
+      );
+    }
     return header;
   }
 
@@ -924,6 +939,8 @@ export class PartitionLog {
     const closed = segments.slice(0, -1);
     const config = this.#config;
     let count = this.#segmentsBelowLogStart().length;
+    // cleanup.policy=compact alone keeps segments whatever their age and size (the log cleaner bounds them).
+    if (!hasDeletePolicy(config)) return closed.slice(0, count);
     if (config.retentionMs >= 0) {
       const nowMs = this.#now();
       let byTime = 0;
@@ -947,9 +964,77 @@ export class PartitionLog {
   }
 
   // -------------------------------------------------------------------------------------------------
+  // The log cleaner's access (log-cleaner.ts)
+
+  /**
+   * Runs `fn` with the closed segments under the shared read lock: it may read them (and write files
+   * beside them) while appends and reads go on, and no segment is deleted or truncated meanwhile.
+   * `fn` must not call read() or any queued method of this log.
+   */
+  withClosedSegments<T>(
+    fn: (view: {
+      segments: readonly LogSegment[];
+      logStartOffset: number;
+      activeBaseOffset: number;
+    }) => Promise<T>,
+  ): Promise<T> {
+    return this.#readLock.shared(() =>
+      this.#io(async () => {
+        this.#checkUsable();
+        return fn({
+          segments: this.#segments.slice(0, -1),
+          logStartOffset: this.#logStartOffset,
+          activeBaseOffset: this.#active.baseOffset,
+        });
+      }),
+    );
+  }
+
+  /**
+   * Replaces closed segments by the cleaned files written beside them (see segment-swap.ts), oldest
+   * first, each committed and installed on its own: `cleaned` false means the segment has no record
+   * left and goes. Under the exclusive lock, so no read is in flight on a replaced segment. If any of
+   * the segments is no longer in the log (retention or truncation won the race), nothing is replaced,
+   * the cleaned files are removed and the answer is false.
+   */
+  replaceCleanedSegments(
+    replacements: ReadonlyArray<{ segment: LogSegment; cleaned: boolean }>,
+  ): Promise<boolean> {
+    return this.#enqueueMaintenance(async () => {
+      const current = new Set(this.#segments.slice(0, -1));
+      if (!replacements.every(({ segment }) => current.has(segment))) {
+        for (const { segment, cleaned } of replacements)
+          if (cleaned) await discardCleanedSegment(this.dir, segment.baseOffset);
+        return false;
+      }
+      const delayMs = this.#config.fileDeleteDelayMs ?? 0;
+      for (const { segment, cleaned } of replacements) {
+        const at = this.#segments.indexOf(segment);
+        if (!cleaned) {
+          this.#segments.splice(at, 1);
+          await segment.delete(delayMs);
+          continue;
+        }
+        await commitCleanedSegment(this.dir, segment.baseOffset);
+        await segment.delete(delayMs);
+        await installSwappedSegment(this.dir, segment.baseOffset);
+        this.#segments[at] = await LogSegment.open(
+          this.dir,
+          segment.baseOffset,
+          this.#config.segmentIndexBytes,
+          this.#resources,
+          this.#now(),
+        );
+      }
+      return true;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------
   // Loading and recovery
 
   async #load(options: PartitionLogOptions): Promise<void> {
+    await recoverInterruptedCleaning(this.dir, this.#logger);
     const names = await readdir(this.dir);
     const logs: number[] = [];
     const indexFiles = new Map<number, string[]>();
