@@ -12,6 +12,7 @@ const BENCHMARKS = [
   'sdk-producer.ts',
   'sdk-consumer.ts',
   'replication.ts',
+  'kafka-listener.ts',
 ];
 
 const QUICK_SIZES: Record<string, string> = {
@@ -24,6 +25,7 @@ const QUICK_SIZES: Record<string, string> = {
   SLUICE_BENCH_CONSUME_BYTES: '64m',
   SLUICE_BENCH_REPLICATION_BYTES: '8m',
   SLUICE_BENCH_LATENCY_SECONDS: '5',
+  SLUICE_BENCH_KAFKA_BYTES: '32m',
 };
 
 const only = process.argv.slice(2);
