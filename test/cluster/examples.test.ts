@@ -64,4 +64,18 @@ describe('examples', () => {
     });
     assert.match(viaZk, /Processed 10 messages/);
   });
+
+  it('consumer-group.ts reads as a group and a second run resumes after the committed offsets', async () => {
+    await example('create-topic.ts', ['grouped', '3', '1']);
+    await example('sync-producer.ts', ['grouped', '6']);
+    const first = await example('consumer-group.ts', ['grouped', 'g1', '4']);
+    assert.match(first, /Assigned: grouped-0, grouped-1, grouped-2/);
+    assert.match(first, /Processed 4 messages/);
+    const second = await example('consumer-group.ts', ['grouped', 'g1', '2']);
+    assert.match(second, /Processed 2 messages/);
+    const key = (out: string) =>
+      [...out.matchAll(/partition\((\d)\) offset\((\d+)\)/g)].map((m) => `${m[1]}:${m[2]}`);
+    const all = [...key(first), ...key(second)];
+    assert.equal(new Set(all).size, 6, `every record once across both runs: ${all.join(' ')}`);
+  });
 });

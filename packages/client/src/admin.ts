@@ -1,9 +1,27 @@
 // Administration: create, list, describe, delete topics, add partitions, describe and change topic
-// configs, describe the cluster. Every change goes through a broker (CreateTopics, DeleteTopics,
-// CreatePartitions, AlterConfigs), whichever way the client finds the cluster, so that one place
-// validates names, sizes and configs with Kafka's error codes.
-import { ConfigOperation, ConfigResourceType, ConfigSource, ErrorCode, KafkaError } from '@sluice/protocol';
+// configs, look up partitions' offsets, describe the cluster, and manage consumer groups (group-admin.ts).
+// Every change goes through a broker (CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs),
+// whichever way the client finds the cluster, so that one place validates names, sizes and configs with
+// Kafka's error codes.
+import {
+  ConfigOperation,
+  ConfigResourceType,
+  ConfigSource,
+  EARLIEST_TIMESTAMP,
+  ErrorCode,
+  type KafkaError,
+  LATEST_TIMESTAMP,
+} from '@sluice/protocol';
 import type { ConnectionPool } from './connection-pool.ts';
+import { kafkaError } from './errors.ts';
+import {
+  GroupAdmin,
+  type GroupDescription,
+  type GroupOffset,
+  type GroupOffsetChange,
+  type GroupState,
+  type ListedGroup,
+} from './group-admin.ts';
 import type { ClusterInfo, ClusterMetadata, TopicInfo } from './metadata.ts';
 import { delay, withRetries } from './retry.ts';
 
@@ -38,6 +56,18 @@ export interface TopicConfigChanges {
   delete?: readonly string[];
 }
 
+/** Which offset of a partition listOffsets looks up (Kafka's OffsetSpec). */
+export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number };
+
+export interface ListedOffset {
+  topic: string;
+  partition: number;
+  /** -1 for a timestamp lookup past the partition's last record. */
+  offset: number;
+  /** The found record's timestamp (timestamp lookups); -1 otherwise. */
+  timestamp: number;
+}
+
 export interface AdminOptions {
   /** default.api.timeout.ms */
   timeoutMs?: number;
@@ -49,12 +79,17 @@ export class Admin {
   readonly #metadata: ClusterMetadata;
   readonly #timeoutMs: number;
   readonly #retryBackoffMs: number;
+  readonly #groups: GroupAdmin;
 
   constructor(pool: ConnectionPool, metadata: ClusterMetadata, options: AdminOptions = {}) {
     this.#pool = pool;
     this.#metadata = metadata;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#retryBackoffMs = options.retryBackoffMs ?? 100;
+    this.#groups = new GroupAdmin(pool, metadata, {
+      timeoutMs: this.#timeoutMs,
+      retryBackoffMs: this.#retryBackoffMs,
+    });
   }
 
   async createTopic(topic: NewTopic, options: { validateOnly?: boolean } = {}): Promise<void> {
@@ -203,7 +238,7 @@ export class Admin {
     );
     const result = new Map<string, ConfigEntry[]>();
     for (const r of response.results) {
-      if (r.error_code !== ErrorCode.NONE) throw new KafkaError(r.error_code, r.error_message || undefined);
+      if (r.error_code !== ErrorCode.NONE) throw kafkaError(r.error_code, r.error_message || undefined);
       result.set(
         r.resource_name,
         r.configs.map((c) => {
@@ -256,7 +291,7 @@ export class Admin {
     );
     const [result] = response.responses;
     if (result && result.error_code !== ErrorCode.NONE) {
-      throw new KafkaError(result.error_code, result.error_message || undefined);
+      throw kafkaError(result.error_code, result.error_message || undefined);
     }
   }
 
@@ -281,6 +316,89 @@ export class Admin {
     await this.#metadata.refresh([]);
     return this.#metadata.cluster();
   }
+
+  /**
+   * Partitions' earliest or latest offsets (the high watermark: what consumers can read), or the first
+   * offset at or after a timestamp (Kafka's listOffsets). One ListOffsets per leader; a moved leader is
+   * looked up again until the admin's timeout. Throws the first partition's error.
+   */
+  async listOffsets(
+    partitions: ReadonlyArray<{ topic: string; partition: number; spec: OffsetSpec }>,
+  ): Promise<ListedOffset[]> {
+    const deadlineMs = Date.now() + this.#timeoutMs;
+    return Promise.all(
+      partitions.map((p) =>
+        withRetries(
+          async () => {
+            const { address, leaderEpoch } = await this.#metadata.leaderAddress(p.topic, p.partition);
+            const timestamp =
+              p.spec === 'earliest'
+                ? EARLIEST_TIMESTAMP
+                : p.spec === 'latest'
+                  ? LATEST_TIMESTAMP
+                  : p.spec.timestamp;
+            const response = await this.#pool.call(
+              address,
+              'ListOffsets',
+              {
+                replica_id: -1,
+                topics: [
+                  {
+                    name: p.topic,
+                    partitions: [
+                      { partition_index: p.partition, current_leader_epoch: leaderEpoch, timestamp },
+                    ],
+                  },
+                ],
+              },
+              Math.max(1, deadlineMs - Date.now()),
+            );
+            const result = response.topics[0]?.partitions[0];
+            if (!result) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'Empty ListOffsets response');
+            if (result.error_code !== ErrorCode.NONE) {
+              throw kafkaError(result.error_code, result.error_message || undefined);
+            }
+            return {
+              topic: p.topic,
+              partition: p.partition,
+              offset: Number(result.offset),
+              timestamp: typeof p.spec === 'object' ? Number(result.timestamp) : -1,
+            };
+          },
+          {
+            deadlineMs,
+            backoffMs: this.#retryBackoffMs,
+            onRetry: () => this.#metadata.invalidate(p.topic),
+          },
+        ),
+      ),
+    );
+  }
+
+  /** Consumer groups of every live broker (Kafka's listConsumerGroups); `states` filters by state. */
+  listGroups(options: { states?: readonly GroupState[] } = {}): Promise<ListedGroup[]> {
+    return this.#groups.listGroups(options);
+  }
+
+  /** Groups' states, coordinators and members with their assignments (Kafka's describeConsumerGroups). */
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    return this.#groups.describeGroups(groupIds);
+  }
+
+  /** A group's committed offsets (Kafka's listConsumerGroupOffsets). */
+  listGroupOffsets(groupId: string): Promise<GroupOffset[]> {
+    return this.#groups.listGroupOffsets(groupId);
+  }
+
+  /** Overwrites a group's committed offsets; only while it has no active members (Kafka's alterConsumerGroupOffsets). */
+  alterGroupOffsets(groupId: string, offsets: readonly GroupOffsetChange[]): Promise<void> {
+    return this.#groups.alterGroupOffsets(groupId, offsets);
+  }
+
+  /** Deletes groups with no active members and their offsets; one result per group. */
+  deleteGroups(groupIds: readonly string[]): Promise<Array<{ groupId: string; error?: Error }>> {
+    return this.#groups.deleteGroups(groupIds);
+  }
 }
 
 function resultOf(
@@ -290,7 +408,7 @@ function resultOf(
 ): { topic: string; error?: KafkaError } {
   return errorCode === ErrorCode.NONE
     ? { topic }
-    : { topic, error: new KafkaError(errorCode, errorMessage || undefined) };
+    : { topic, error: kafkaError(errorCode, errorMessage || undefined) };
 }
 
 function sourceName(code: number): ConfigEntrySource {

@@ -2,6 +2,8 @@
 // cache, and hands out producers, consumers and an admin that share them.
 import { Admin, type AdminOptions } from './admin.ts';
 import { ConnectionPool } from './connection-pool.ts';
+import { ConsumerGroup } from './group/consumer-group.ts';
+import type { ConsumerGroupOptions } from './group/consumer-group-options.ts';
 import { ClusterMetadata } from './metadata.ts';
 import { PartitionConsumer, type PartitionConsumerOptions } from './partition-consumer.ts';
 import { Producer, type ProducerOptions } from './producer.ts';
@@ -43,11 +45,18 @@ export class Sluice {
     return consumer;
   }
 
+  /** A member of a consumer group (Kafka's KafkaConsumer with subscribe()). */
+  consumerGroup(options: ConsumerGroupOptions): ConsumerGroup {
+    const group = new ConsumerGroup(this.#pool, this.#metadata, options);
+    this.#closables.push(group);
+    return group;
+  }
+
   admin(options: AdminOptions = {}): Admin {
     return new Admin(this.#pool, this.#metadata, options);
   }
 
-  /** Closes producers (after their sends settle) and consumers, then the connections. */
+  /** Closes producers (after their sends settle), consumers and consumer groups, then the connections. */
   async close(): Promise<void> {
     await Promise.allSettled(this.#closables.map((c) => c.close()));
     await this.#metadata.close();

@@ -120,6 +120,44 @@ export class InvalidClientConfigError extends Error {
   }
 }
 
+/**
+ * A commit the group refused because this member no longer owns the partitions: the group rebalanced
+ * (REBALANCE_IN_PROGRESS), this member was fenced (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID), or it left
+ * the group itself after exceeding max.poll.interval.ms. The records may be handed to another member;
+ * the application should not retry the commit but go on iterating (which rejoins). Not retriable.
+ */
+export class CommitFailedError extends Error {
+  readonly retriable = false;
+  /** The broker's code behind it, when a broker answered (undefined: this member had left already). */
+  readonly code: number | undefined;
+  constructor(message: string, options?: ErrorOptions & { code?: number }) {
+    super(message, options);
+    this.name = 'CommitFailedError';
+    this.code = options?.code;
+  }
+}
+
+/** A partition has no committed offset and auto.offset.reset is 'none'. Not retriable. */
+export class NoOffsetForPartitionError extends Error {
+  readonly retriable = false;
+  readonly partitions: ReadonlyArray<{ topic: string; partition: number }>;
+  constructor(partitions: ReadonlyArray<{ topic: string; partition: number }>) {
+    const names = partitions.map((p) => `${p.topic}-${p.partition}`).join(', ');
+    super(`No committed offset and auto.offset.reset is none for: ${names}`);
+    this.name = 'NoOffsetForPartitionError';
+    this.partitions = partitions;
+  }
+}
+
+/** A call that needs a state the consumer is not in (seek on a partition it does not own). Not retriable. */
+export class IllegalStateError extends Error {
+  readonly retriable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'IllegalStateError';
+  }
+}
+
 export function isRetriable(err: unknown): boolean {
   if (err instanceof KafkaError) return err.retriable;
   return (

@@ -6,16 +6,20 @@ export {
   type AdminOptions,
   type ConfigEntry,
   type ConfigEntrySource,
+  type ListedOffset,
   type NewTopic,
+  type OffsetSpec,
   type TopicConfigChanges,
 } from './admin.ts';
 export { Sluice, type SluiceOptions } from './client.ts';
 export {
   ClientClosedError,
+  CommitFailedError,
   ConnectionError,
   CorruptMessageError,
   DuplicateSequenceNumberError,
   FencedLeaderEpochError,
+  IllegalStateError,
   InvalidClientConfigError,
   InvalidPartitionsError,
   InvalidProducerEpochError,
@@ -30,6 +34,7 @@ export {
   kafkaErrorClass,
   LeaderNotAvailableError,
   MessageTooLargeError,
+  NoOffsetForPartitionError,
   NotEnoughReplicasAfterAppendError,
   NotEnoughReplicasError,
   NotLeaderOrFollowerError,
@@ -46,6 +51,28 @@ export {
   UnknownTopicOrPartitionError,
   UnsupportedCompressionTypeError,
 } from './errors.ts';
+export type { Assignment, GroupMember, PartitionAssignor, Subscription } from './group/assignor.ts';
+export { ASSIGNOR_NAMES, assignorByName } from './group/assignors/index.ts';
+export {
+  type CommitCallback,
+  type CommittedOffset,
+  ConsumerGroup,
+} from './group/consumer-group.ts';
+export {
+  CONSUMER_GROUP_DEFAULTS,
+  type ConsumerGroupOptions,
+  type RebalanceListener,
+  type TopicPartition,
+  type TopicPartitionOffset,
+} from './group/consumer-group-options.ts';
+export type {
+  GroupDescription,
+  GroupMemberDescription,
+  GroupOffset,
+  GroupOffsetChange,
+  GroupState,
+  ListedGroup,
+} from './group-admin.ts';
 export type { BrokerInfo, ClusterInfo, PartitionInfo, TopicInfo } from './metadata.ts';
 export {
   CONSUMER_DEFAULTS,

@@ -198,19 +198,9 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
   }
 
   #decode(records: Buffer): ConsumedRecord[] {
-    const out: ConsumedRecord[] = [];
-    const position = this.#position ?? 0;
-    let next = position;
-    for (const { position: at, header } of batchesIn(records)) {
-      for (const record of decodeRecords(records, at)) {
-        // A batch may start before the position asked for: skip what was already returned.
-        if (record.offset < position) continue;
-        out.push({ topic: this.topic, partition: this.partition, ...record });
-      }
-      next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
-    }
-    this.#position = next;
-    return out;
+    const decoded = decodeFetchedRecords(this.topic, this.partition, records, this.#position ?? 0);
+    this.#position = decoded.nextOffset;
+    return decoded.records;
   }
 
   async #resolveStart(from: StartOffset): Promise<number> {
@@ -223,23 +213,14 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
     return this.#listOffset(from === 'oldest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP);
   }
 
-  async #listOffset(timestamp: number): Promise<number> {
-    const { address } = await this.#metadata.leaderAddress(this.topic, this.partition);
-    const response = await this.#pool.call(
-      address,
-      'ListOffsets',
-      {
-        replica_id: -1,
-        topics: [{ name: this.topic, partitions: [{ partition_index: this.partition, timestamp }] }],
-      },
-      this.#options.requestTimeoutMs,
-      this.#abort.signal,
-    );
-    const result = response.topics[0]?.partitions[0];
-    if (!result) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'Empty ListOffsets response');
-    if (result.error_code !== ErrorCode.NONE)
-      throw kafkaError(result.error_code, result.error_message || undefined);
-    return Number(result.offset);
+  #listOffset(timestamp: number): Promise<number> {
+    return listOffset(this.#pool, this.#metadata, {
+      topic: this.topic,
+      partition: this.partition,
+      timestamp,
+      timeoutMs: this.#options.requestTimeoutMs,
+      signal: this.#abort.signal,
+    });
   }
 
   /** Stops the iteration: a long-poll in flight is cancelled. */
@@ -249,4 +230,59 @@ export class PartitionConsumer implements AsyncIterable<ConsumedRecord> {
     this.#abort.abort(new ClientClosedError('consumer'));
     this.resume();
   }
+}
+
+// Shared with the consumer group's fetcher: the decoding of a fetched partition and the ListOffsets
+// lookup, so both consumers read the log the same way.
+
+/**
+ * The records of one partition's fetched bytes at or after `position`, and the offset to fetch next
+ * (past the last batch, so batches of control or compacted-away records still move the position).
+ */
+export function decodeFetchedRecords(
+  topic: string,
+  partition: number,
+  records: Buffer,
+  position: number,
+): { records: ConsumedRecord[]; nextOffset: number } {
+  const out: ConsumedRecord[] = [];
+  let next = position;
+  for (const { position: at, header } of batchesIn(records)) {
+    for (const record of decodeRecords(records, at)) {
+      // A batch may start before the position asked for: skip what was already returned.
+      if (record.offset < position) continue;
+      out.push({ topic, partition, ...record });
+    }
+    next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
+  }
+  return { records: out, nextOffset: next };
+}
+
+/** The partition's offset for a timestamp (EARLIEST_TIMESTAMP, LATEST_TIMESTAMP or a time), from its leader. */
+export async function listOffset(
+  pool: ConnectionPool,
+  metadata: ClusterMetadata,
+  request: { topic: string; partition: number; timestamp: number; timeoutMs: number; signal?: AbortSignal },
+): Promise<number> {
+  const { address } = await metadata.leaderAddress(request.topic, request.partition);
+  const response = await pool.call(
+    address,
+    'ListOffsets',
+    {
+      replica_id: -1,
+      topics: [
+        {
+          name: request.topic,
+          partitions: [{ partition_index: request.partition, timestamp: request.timestamp }],
+        },
+      ],
+    },
+    request.timeoutMs,
+    request.signal,
+  );
+  const result = response.topics[0]?.partitions[0];
+  if (!result) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'Empty ListOffsets response');
+  if (result.error_code !== ErrorCode.NONE)
+    throw kafkaError(result.error_code, result.error_message || undefined);
+  return Number(result.offset);
 }

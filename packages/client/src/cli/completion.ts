@@ -4,6 +4,7 @@
 import { type FlagSpec, formatHelp, parseFlags, UsageError } from './args.ts';
 import { SPECS as CONSOLE_CONSUMER_SPECS } from './console-consumer.ts';
 import { SPECS as CONSOLE_PRODUCER_SPECS } from './console-producer.ts';
+import { SPECS as CONSUMER_GROUPS_SPECS } from './consumer-groups.ts';
 import { CONSUMER_PERF_TEST_SPECS } from './consumer-perf-test.ts';
 import { SPECS as DEV_CLUSTER_SPECS } from './dev-cluster.ts';
 import { SPECS as BROKER_HEALTH_SPECS } from './health.ts';
@@ -53,6 +54,10 @@ export const COMMAND_COMPLETIONS: Record<string, CommandCompletion> = {
     flags: CONSOLE_PRODUCER_SPECS,
   },
   'console-consumer': { description: 'Print records from a topic', flags: CONSOLE_CONSUMER_SPECS },
+  'consumer-groups': {
+    description: 'List, describe, reset or delete consumer groups',
+    flags: CONSUMER_GROUPS_SPECS,
+  },
   'producer-perf-test': {
     description: 'Measure producer throughput and latency',
     flags: PRODUCER_PERF_TEST_SPECS,

@@ -1,7 +1,10 @@
 // `sluice console-consumer`: Kafka's kafka-console-consumer.sh. Prints each record's value on a line
 // (with key, partition, offset, timestamp on request) and, on exit, "Processed a total of N messages"
-// on stderr as Kafka does.
-import type { PartitionConsumer, PartitionConsumerOptions } from '../partition-consumer.ts';
+// on stderr as Kafka does. With --group it is a member of that consumer group (partitions shared with
+// the group's other members, starting from the group's committed offsets, committing on the way and on
+// exit); without, it reads every partition itself and commits nothing.
+import type { ConsumerGroupOptions } from '../group/consumer-group-options.ts';
+import type { ConsumedRecord, PartitionConsumer, PartitionConsumerOptions } from '../partition-consumer.ts';
 import { type FlagSpec, formatHelp, intFlag, keyValues, parseFlags, UsageError } from './args.ts';
 import { connectFromFlags } from './connect.ts';
 import type { CommandIO } from './io.ts';
@@ -27,8 +30,15 @@ export const SPECS: FlagSpec[] = [
     repeatable: true,
   },
   {
+    name: 'group',
+    value: '<String: consumer group id>',
+    description:
+      'The consumer group to consume as a member of (its committed offsets are where reading starts; the tool commits what it printed). Without it, every partition is read and nothing is committed.',
+  },
+  {
     name: 'from-beginning',
-    description: 'Start with the earliest message present in the log rather than the latest.',
+    description:
+      'Start with the earliest message present in the log rather than the latest (with --group: only for partitions the group has no committed offset for).',
   },
   {
     name: 'partition',
@@ -97,7 +107,49 @@ const CONSUMER_PROPERTIES = [
   'fetch.max.wait.ms',
   'max.partition.fetch.bytes',
   'request.timeout.ms',
+  'group.id',
 ];
+
+/** The group from --group or --consumer-property group.id (which must agree, as in Kafka). */
+function groupIdOf(flag: string | undefined, props: Record<string, string>): string | undefined {
+  const property = props['group.id'];
+  if (flag !== undefined && property !== undefined && flag !== property) {
+    throw new UsageError(
+      "The group ids provided in different places (directly using '--group', via '--consumer-property') do not match.",
+    );
+  }
+  return flag ?? property;
+}
+
+/** The partition consumer's fetch settings under the consumer group's option names. */
+function groupFetchOptions(options: Partial<PartitionConsumerOptions>): Partial<ConsumerGroupOptions> {
+  const result: Partial<ConsumerGroupOptions> = {};
+  if (options.minBytes !== undefined) result.fetchMinBytes = options.minBytes;
+  if (options.maxWaitMs !== undefined) result.fetchMaxWaitMs = options.maxWaitMs;
+  if (options.maxPartitionFetchBytes !== undefined)
+    result.maxPartitionFetchBytes = options.maxPartitionFetchBytes;
+  if (options.requestTimeoutMs !== undefined) result.requestTimeoutMs = options.requestTimeoutMs;
+  return result;
+}
+
+interface PrintOptions {
+  printKey: boolean;
+  printValue: boolean;
+  printPartition: boolean;
+  printOffset: boolean;
+  printTimestamp: boolean;
+  separator: string;
+}
+
+function formatRecord(record: ConsumedRecord, options: PrintOptions): string {
+  const fields: string[] = [];
+  if (options.printTimestamp) fields.push(`CreateTime:${record.timestamp}`);
+  if (options.printPartition) fields.push(`Partition:${record.partition}`);
+  if (options.printOffset) fields.push(`Offset:${record.offset}`);
+  if (options.printKey) fields.push(record.key === null ? 'null' : record.key.toString('utf8'));
+  if (options.printValue) fields.push(record.value === null ? 'null' : record.value.toString('utf8'));
+  return `${fields.join(options.separator)}\n`;
+}
 
 export async function consoleConsumerCommand(args: readonly string[], io: CommandIO): Promise<number> {
   const flags = parseFlags(args, SPECS);
@@ -124,6 +176,10 @@ export async function consoleConsumerCommand(args: readonly string[], io: Comman
   }
   const consumerProps = keyValues(flags, 'consumer-property');
   const fetchOptions = consumerOptions(consumerProps);
+  const groupId = groupIdOf(flags.get('group'), consumerProps);
+  if (groupId !== undefined && flags.has('partition')) {
+    throw new UsageError('Options --group and --partition cannot be specified together.');
+  }
   const partitionFlag = intFlag(flags, 'partition');
   const maxMessages = intFlag(flags, 'max-messages');
   const timeoutMs = intFlag(flags, 'timeout-ms');
@@ -142,12 +198,25 @@ export async function consoleConsumerCommand(args: readonly string[], io: Comman
     from = offset;
   }
   const props = keyValues(flags, 'property');
-  const printKey = props['print.key'] === 'true';
-  const printValue = props['print.value'] !== 'false';
-  const printPartition = props['print.partition'] === 'true';
-  const printOffset = props['print.offset'] === 'true';
-  const printTimestamp = props['print.timestamp'] === 'true';
-  const separator = props['key.separator'] ?? '\t';
+  const print: PrintOptions = {
+    printKey: props['print.key'] === 'true',
+    printValue: props['print.value'] !== 'false',
+    printPartition: props['print.partition'] === 'true',
+    printOffset: props['print.offset'] === 'true',
+    printTimestamp: props['print.timestamp'] === 'true',
+    separator: props['key.separator'] ?? '\t',
+  };
+  if (groupId !== undefined) {
+    return consumeAsGroupMember(flags, io, {
+      groupId,
+      topics: whitelistPattern ?? [topic as string],
+      fromBeginning: flags.has('from-beginning'),
+      fetchOptions: groupFetchOptions(fetchOptions),
+      maxMessages,
+      timeoutMs,
+      print,
+    });
+  }
 
   const client = connectFromFlags(flags, { allowZookeeper: false });
   let processed = 0;
@@ -194,13 +263,7 @@ export async function consoleConsumerCommand(args: readonly string[], io: Comman
         for await (const batch of consumer.batches()) {
           for (const record of batch) {
             if (maxMessages !== undefined && processed >= maxMessages) break;
-            const fields: string[] = [];
-            if (printTimestamp) fields.push(`CreateTime:${record.timestamp}`);
-            if (printPartition) fields.push(`Partition:${record.partition}`);
-            if (printOffset) fields.push(`Offset:${record.offset}`);
-            if (printKey) fields.push(record.key === null ? 'null' : record.key.toString('utf8'));
-            if (printValue) fields.push(record.value === null ? 'null' : record.value.toString('utf8'));
-            io.out(`${fields.join(separator)}\n`);
+            io.out(formatRecord(record, print));
             processed++;
           }
           resetIdle();
@@ -208,13 +271,82 @@ export async function consoleConsumerCommand(args: readonly string[], io: Comman
         }
       }),
     );
-    if (timedOut)
-      io.err(
-        `[${new Date().toISOString()}] ERROR Error processing message, terminating consumer process: TimeoutException\n`,
-      );
+    if (timedOut) io.err(TIMEOUT_MESSAGE());
   } finally {
     clearTimeout(idleTimer);
     io.signal.removeEventListener('abort', stop);
+    io.err(`Processed a total of ${processed} messages\n`);
+    await client.close();
+  }
+  return 0;
+}
+
+const TIMEOUT_MESSAGE = () =>
+  `[${new Date().toISOString()}] ERROR Error processing message, terminating consumer process: TimeoutException\n`;
+
+/**
+ * --group: one member of the group, reading what the coordinator assigns it. Records are taken one at a
+ * time, so the offsets committed on exit are exactly those of the records printed (--max-messages
+ * leaves the rest for the group's next reader). --from-beginning is auto.offset.reset=earliest: it
+ * applies only where the group has no committed offset, as in Kafka.
+ */
+async function consumeAsGroupMember(
+  flags: ReturnType<typeof parseFlags>,
+  io: CommandIO,
+  options: {
+    groupId: string;
+    topics: string[] | RegExp;
+    fromBeginning: boolean;
+    fetchOptions: Partial<ConsumerGroupOptions>;
+    maxMessages: number | undefined;
+    timeoutMs: number | undefined;
+    print: PrintOptions;
+  },
+): Promise<number> {
+  const client = connectFromFlags(flags, { allowZookeeper: false });
+  let processed = 0;
+  let timedOut = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+  try {
+    const group = client.consumerGroup({
+      ...options.fetchOptions,
+      groupId: options.groupId,
+      topics: options.topics,
+      autoOffsetReset: options.fromBeginning ? 'earliest' : 'latest',
+      // The client id Kafka's console consumer gets (consumer-<group>-<n>); member ids start with it.
+      clientId: `consumer-${options.groupId}-1`,
+    });
+    const stop = () => {
+      void group.close();
+    };
+    const resetIdle = () => {
+      if (options.timeoutMs === undefined) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, options.timeoutMs);
+    };
+    io.signal.addEventListener('abort', stop, { once: true });
+    try {
+      if (io.signal.aborted) stop();
+      resetIdle();
+      if (options.maxMessages === undefined || options.maxMessages > 0) {
+        for await (const record of group.records()) {
+          io.out(formatRecord(record, options.print));
+          processed++;
+          resetIdle();
+          if (options.maxMessages !== undefined && processed >= options.maxMessages) break;
+        }
+      }
+      // Commits the position after the last printed record, then leaves the group.
+      await group.close();
+    } finally {
+      io.signal.removeEventListener('abort', stop);
+    }
+    if (timedOut) io.err(TIMEOUT_MESSAGE());
+  } finally {
+    clearTimeout(idleTimer);
     io.err(`Processed a total of ${processed} messages\n`);
     await client.close();
   }

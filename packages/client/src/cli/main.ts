@@ -15,6 +15,8 @@ const COMMANDS: Record<string, string> = {
   topics: 'Create, delete, describe, or change a topic  (kafka-topics.sh)',
   'console-producer': 'Send lines from standard input as records  (kafka-console-producer.sh)',
   'console-consumer': 'Print records from a topic  (kafka-console-consumer.sh)',
+  'consumer-groups':
+    'List, describe, reset offsets of, or delete consumer groups  (kafka-consumer-groups.sh)',
   'producer-perf-test': 'Measure producer throughput and latency  (kafka-producer-perf-test.sh)',
   'consumer-perf-test': 'Measure consumer throughput  (kafka-consumer-perf-test.sh)',
   'broker-health': 'Check that a broker answers and is registered: exit 0 if healthy  (for health checks)',
@@ -70,6 +72,8 @@ export async function main(
         return await consoleProducerCommand(args, io, stdin as import('node:stream').Readable);
       case 'console-consumer':
         return await consoleConsumerCommand(args, io);
+      case 'consumer-groups':
+        return await (await import('./consumer-groups.ts')).consumerGroupsCommand(args, io);
       case 'producer-perf-test':
         return await (await import('./producer-perf-test.ts')).producerPerfTestCommand(args, io);
       case 'consumer-perf-test':
