@@ -8,7 +8,7 @@ import { ClientClosedError, ConnectionError, RequestTimeoutError } from './error
 /** Fetch responses may carry up to fetch.max.bytes (50 MiB by default) plus framing. */
 const MAX_MESSAGE_BYTES = 104_857_600;
 
-type Method =
+export type Method =
   | 'CreateTopics'
   | 'Metadata'
   | 'Produce'
@@ -18,9 +18,19 @@ type Method =
   | 'CreatePartitions'
   | 'DescribeConfigs'
   | 'AlterConfigs'
-  | 'InitProducerId';
-type RequestOf<M extends Method> = Parameters<SluiceClient[M]>[0];
-type ResponseOf<M extends Method> =
+  | 'InitProducerId'
+  | 'FindCoordinator'
+  | 'JoinGroup'
+  | 'SyncGroup'
+  | 'Heartbeat'
+  | 'LeaveGroup'
+  | 'OffsetCommit'
+  | 'OffsetFetch'
+  | 'ListGroups'
+  | 'DescribeGroups'
+  | 'DeleteGroups';
+export type RequestOf<M extends Method> = Parameters<SluiceClient[M]>[0];
+export type ResponseOf<M extends Method> =
   Parameters<SluiceClient[M]> extends [unknown, infer Callback]
     ? Callback extends grpc.requestCallback<infer R>
       ? R

@@ -3,13 +3,11 @@
 // and the group itself. Group requests go to the group's coordinator, which FindCoordinator names; a
 // coordinator that moved or is still loading (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
 // COORDINATOR_LOAD_IN_PROGRESS) is looked up again until the admin's timeout. Admin exposes these.
-import type * as grpc from '@grpc/grpc-js';
-import { ErrorCode, type SluiceClient } from '@sluice/protocol';
+import { ErrorCode } from '@sluice/protocol';
 import type { ConnectionPool } from './connection-pool.ts';
 import { ConnectionError, kafkaError } from './errors.ts';
 import type { TopicPartitions } from './group/assignor.ts';
 import { decodeAssignment } from './group/consumer-protocol.ts';
-import { groupCall } from './group/group-rpc.ts';
 import type { ClusterMetadata } from './metadata.ts';
 import { withRetries } from './retry.ts';
 
@@ -83,35 +81,6 @@ export interface GroupAdminOptions {
   retryBackoffMs: number;
 }
 
-type AdminGroupMethod = 'ListGroups' | 'DescribeGroups' | 'DeleteGroups';
-type RequestOf<M extends AdminGroupMethod> = Parameters<SluiceClient[M]>[0];
-type ResponseOf<M extends AdminGroupMethod> =
-  Parameters<SluiceClient[M]> extends [unknown, infer Callback]
-    ? Callback extends grpc.requestCallback<infer R>
-      ? R
-      : never
-    : never;
-
-/**
- * The pool's method list (and group-rpc.ts's) predates the admin group APIs; the pool's call is generic
- * in the method name at run time, so this only widens its type.
- */
-function adminGroupCall<M extends AdminGroupMethod>(
-  pool: ConnectionPool,
-  address: string,
-  method: M,
-  request: RequestOf<M>,
-  timeoutMs: number,
-): Promise<ResponseOf<M>> {
-  const call = pool.call.bind(pool) as unknown as (
-    address: string,
-    method: string,
-    request: unknown,
-    timeoutMs: number,
-  ) => Promise<unknown>;
-  return call(address, method, request, timeoutMs) as Promise<ResponseOf<M>>;
-}
-
 function stateOf(text: string): GroupState {
   switch (text) {
     case 'Empty':
@@ -156,8 +125,7 @@ export class GroupAdmin {
     const perBroker = await Promise.all(
       brokers.map((broker) =>
         this.#retry(deadlineMs, async () => {
-          const response = await adminGroupCall(
-            this.#pool,
+          const response = await this.#pool.call(
             broker.address,
             'ListGroups',
             { states_filter: [...(options.states ?? [])] },
@@ -195,8 +163,7 @@ export class GroupAdmin {
     return Promise.all(
       groupIds.map((groupId) =>
         this.#atCoordinator(groupId, deadlineMs, async (coordinator) => {
-          const response = await adminGroupCall(
-            this.#pool,
+          const response = await this.#pool.call(
             coordinator.address,
             'DescribeGroups',
             { groups: [groupId] },
@@ -232,8 +199,7 @@ export class GroupAdmin {
   async listGroupOffsets(groupId: string): Promise<GroupOffset[]> {
     const deadlineMs = Date.now() + this.#options.timeoutMs;
     return this.#atCoordinator(groupId, deadlineMs, async (coordinator) => {
-      const response = await groupCall(
-        this.#pool,
+      const response = await this.#pool.call(
         coordinator.address,
         'OffsetFetch',
         { group_id: groupId, topics: [], all_topics: true },
@@ -274,8 +240,7 @@ export class GroupAdmin {
     for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
     const deadlineMs = Date.now() + this.#options.timeoutMs;
     await this.#atCoordinator(groupId, deadlineMs, async (coordinator) => {
-      const response = await groupCall(
-        this.#pool,
+      const response = await this.#pool.call(
         coordinator.address,
         'OffsetCommit',
         {
@@ -315,8 +280,7 @@ export class GroupAdmin {
       groupIds.map(async (groupId) => {
         try {
           await this.#atCoordinator(groupId, deadlineMs, async (coordinator) => {
-            const response = await adminGroupCall(
-              this.#pool,
+            const response = await this.#pool.call(
               coordinator.address,
               'DeleteGroups',
               { groups_names: [groupId] },
@@ -338,8 +302,7 @@ export class GroupAdmin {
   async #coordinator(groupId: string, deadlineMs: number): Promise<GroupCoordinator & { address: string }> {
     const cached = this.#coordinators.get(groupId);
     if (cached) return cached;
-    const response = await groupCall(
-      this.#pool,
+    const response = await this.#pool.call(
       await this.#metadata.anyBrokerAddress(),
       'FindCoordinator',
       { key: groupId, key_type: COORDINATOR_KEY_TYPE_GROUP },

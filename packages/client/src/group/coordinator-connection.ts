@@ -2,11 +2,19 @@
 // request says the coordinator moved (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE) or cannot be reached,
 // then asked again. Every group request of one consumer goes through here.
 import { ErrorCode } from '@sluice/protocol';
-import type { ConnectionPool } from '../connection-pool.ts';
+import type { ConnectionPool, RequestOf, ResponseOf } from '../connection-pool.ts';
 import { ConnectionError, kafkaError, RequestTimeoutError } from '../errors.ts';
 import type { ClusterMetadata } from '../metadata.ts';
 import { withRetries } from '../retry.ts';
-import { type GroupMethod, type GroupRequest, type GroupResponse, groupCall } from './group-rpc.ts';
+
+/** The requests a member sends to its group's coordinator. */
+export type GroupMethod =
+  | 'JoinGroup'
+  | 'SyncGroup'
+  | 'Heartbeat'
+  | 'LeaveGroup'
+  | 'OffsetCommit'
+  | 'OffsetFetch';
 
 /** Answers that mean "ask FindCoordinator again". */
 const COORDINATOR_MOVED: ReadonlySet<number> = new Set([
@@ -59,19 +67,12 @@ export class CoordinatorConnection {
    */
   async call<M extends GroupMethod>(
     method: M,
-    request: GroupRequest<M>,
+    request: RequestOf<M>,
     options: { timeoutMs: number; deadlineMs: number; signal?: AbortSignal },
-  ): Promise<GroupResponse<M>> {
+  ): Promise<ResponseOf<M>> {
     const address = await this.address(options.deadlineMs, options.signal);
     try {
-      const response = await groupCall(
-        this.#pool,
-        address,
-        method,
-        request,
-        options.timeoutMs,
-        options.signal,
-      );
+      const response = await this.#pool.call(address, method, request, options.timeoutMs, options.signal);
       const code = (response as { error_code?: number }).error_code;
       if (code !== undefined && isCoordinatorMoved(code)) this.markUnknown();
       return response;
@@ -83,8 +84,7 @@ export class CoordinatorConnection {
 
   async #find(signal?: AbortSignal): Promise<string> {
     const broker = await this.#metadata.anyBrokerAddress();
-    const response = await groupCall(
-      this.#pool,
+    const response = await this.#pool.call(
       broker,
       'FindCoordinator',
       { key: this.#options.groupId, key_type: 0 },
