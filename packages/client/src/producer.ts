@@ -14,9 +14,8 @@ import {
   type CompressionType,
   codecOf,
   ErrorCode,
-  encodeRecordBatch,
   type ProduceResponse__Output,
-  type RecordInput,
+  recordBytesUpperBound,
 } from '@sluice/protocol';
 import type { ConnectionPool } from './connection-pool.ts';
 import {
@@ -29,8 +28,14 @@ import {
 import type { ClusterMetadata, TopicInfo } from './metadata.ts';
 import { createPartitioner, type PartitionChooser, type PartitionerOption } from './partitioner.ts';
 import {
-  type Delivery,
-  estimateRecordBytes,
+  type DeliveryCallback,
+  type ProducerRecord,
+  type RecordMetadata,
+  toBuffer,
+  toRecordHeaders,
+} from './producer-record.ts';
+import {
+  type AppendedRecord,
   type ProducerBatch,
   partitionKey,
   RecordAccumulator,
@@ -39,28 +44,7 @@ import { delay, withRetries } from './retry.ts';
 
 export type Acks = 0 | 1 | -1 | 'all';
 
-export interface ProducerRecord {
-  topic: string;
-  key?: string | Buffer | null;
-  value: string | Buffer | null;
-  /** Explicit partition; otherwise the partitioner decides. */
-  partition?: number;
-  headers?: Record<string, string | Buffer | null>;
-  /** CreateTime in ms; default now. */
-  timestamp?: number;
-}
-
-export interface RecordMetadata {
-  topic: string;
-  partition: number;
-  /** -1 with acks=0: the broker does not answer. */
-  offset: number;
-  /** The record's CreateTime, or the broker's LogAppendTime when the topic uses it. */
-  timestamp: number;
-}
-
-/** A delivery report: the error, or the record's metadata. */
-export type DeliveryCallback = (err: Error | null, metadata: RecordMetadata | null) => void;
+export type { DeliveryCallback, ProducerRecord, RecordMetadata } from './producer-record.ts';
 
 export interface ProducerOptions {
   /** acks: 1 (default here and in Kafka 2.x), 0, or -1/'all'. */
@@ -75,7 +59,10 @@ export interface ProducerOptions {
   partitioner?: PartitionerOption;
   /** linger.ms: how long a batch that is not full waits for more records. */
   lingerMs?: number;
-  /** batch.size: bytes per partition batch. */
+  /**
+   * batch.size: the bytes at which a partition's batch is sent without waiting for linger.ms. A batch
+   * the sender cannot take yet (its partition has one in flight) keeps filling up to max.request.size.
+   */
   batchSizeBytes?: number;
   /** buffer.memory: bytes of records buffered or in flight; send() waits above it. */
   bufferMemoryBytes?: number;
@@ -117,28 +104,35 @@ const MAX_SEQUENCE = 0x7fffffff;
 /** The longest wait between retries of one batch. */
 const MAX_RETRY_BACKOFF_MS = 1_000;
 
-function toBuffer(value: string | Buffer | null | undefined): Buffer | null {
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+/** What produce() returns once the record is buffered: one settled promise, shared. */
+const BUFFERED: Promise<void> = Promise.resolve();
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /**
  * Runs an application callback. One that throws must not leave the producer's books half-done (other
  * records unreported, memory not given back): its error is rethrown on its own, as an uncaught error.
  */
-function guarded(callback: () => void): void {
+function guarded(
+  callback: (err: Error | null, metadata: RecordMetadata | null) => void,
+  err: Error | null,
+  metadata: RecordMetadata | null,
+): void {
   try {
-    callback();
-  } catch (err) {
+    callback(err, metadata);
+  } catch (thrown) {
     queueMicrotask(() => {
-      throw err;
+      throw thrown;
     });
   }
 }
 
+/** A record that could not be appended at once: it waits, in send order, for metadata or memory. */
 interface Waiting {
   record: ProducerRecord;
-  delivery: Delivery;
+  callback: DeliveryCallback | undefined;
   deadlineMs: number;
   blockDeadlineMs: number;
   accepted: () => void;
@@ -202,9 +196,10 @@ export class Producer {
     this.#partitioner = createPartitioner(partitioner);
     this.#accumulator = new RecordAccumulator({
       batchSizeBytes: this.#options.batchSizeBytes,
-      maxMergedBytes: this.#options.maxRequestSizeBytes,
+      maxBatchBytes: this.#options.maxRequestSizeBytes,
       lingerMs: this.#options.lingerMs,
       bufferMemoryBytes: this.#options.bufferMemoryBytes,
+      keepRecords: onDelivery !== undefined,
     });
   }
 
@@ -228,7 +223,11 @@ export class Producer {
 
   #sendOne(record: ProducerRecord): Promise<RecordMetadata> {
     const { promise, resolve, reject } = Promise.withResolvers<RecordMetadata>();
-    this.#enqueue(record, this.#deliveryFor(record, resolve, reject), true).catch(() => undefined);
+    const report: DeliveryCallback = (err, metadata) => {
+      if (err) reject(err);
+      else resolve(metadata!);
+    };
+    this.#enqueue(record, report, true).catch(() => undefined);
     return promise;
   }
 
@@ -238,108 +237,86 @@ export class Producer {
    * only when the record could not be buffered; then no report follows.
    */
   produce(record: ProducerRecord, callback?: DeliveryCallback): Promise<void> {
-    const delivery = this.#deliveryFor(
-      record,
-      (metadata) => callback?.(null, metadata),
-      (err) => callback?.(err instanceof Error ? err : new Error(String(err)), null),
-    );
-    return this.#enqueue(record, delivery, false);
+    return this.#enqueue(record, callback, false);
   }
 
-  #deliveryFor(
+  /** Appends at once when nothing waits ahead and metadata and memory allow; else the record queues. */
+  #enqueue(
     record: ProducerRecord,
-    resolve: (metadata: RecordMetadata) => void,
-    reject: (err: unknown) => void,
-  ): Delivery & { partition: number } {
-    const onDelivery = this.#onDelivery;
-    const delivery = {
-      partition: -1,
-      resolve: (result: { offset: number; timestamp: number }) => {
-        const metadata: RecordMetadata = {
-          topic: record.topic,
-          partition: delivery.partition,
-          offset: result.offset,
-          timestamp: result.timestamp,
-        };
-        guarded(() => resolve(metadata));
-        if (onDelivery) guarded(() => onDelivery(null, metadata, record));
-      },
-      reject: (err: unknown) => {
-        guarded(() => reject(err));
-        if (onDelivery)
-          guarded(() => onDelivery(err instanceof Error ? err : new Error(String(err)), null, record));
-      },
-    };
-    return delivery;
-  }
-
-  #enqueue(record: ProducerRecord, delivery: Delivery, reportRefusal: boolean): Promise<void> {
+    callback: DeliveryCallback | undefined,
+    reportRefusal: boolean,
+  ): Promise<void> {
     const refuse = (err: unknown): Promise<void> => {
-      if (reportRefusal) delivery.reject(err);
+      if (reportRefusal) this.#report(callback, asError(err), null, record);
       return Promise.reject(err);
     };
     if (this.#closing) return refuse(new ClientClosedError('producer'));
     const nowMs = Date.now();
-    const waiting: Waiting = {
-      record,
-      delivery,
-      deadlineMs: nowMs + this.#options.deliveryTimeoutMs,
-      blockDeadlineMs: nowMs + this.#options.maxBlockMs,
-      accepted: () => undefined,
-      refused: () => undefined,
-    };
+    const deadlineMs = nowMs + this.#options.deliveryTimeoutMs;
     if (this.#waiting.length === 0) {
       try {
-        if (this.#tryAppend(waiting)) return Promise.resolve();
+        if (this.#tryAppend(record, callback, deadlineMs, nowMs)) return BUFFERED;
       } catch (err) {
         return refuse(err);
       }
     }
     return new Promise<void>((resolve, reject) => {
-      waiting.accepted = resolve;
-      waiting.refused = (err) => {
-        if (reportRefusal) delivery.reject(err);
-        reject(err);
-      };
-      this.#waiting.push(waiting);
+      this.#waiting.push({
+        record,
+        callback,
+        deadlineMs,
+        blockDeadlineMs: nowMs + this.#options.maxBlockMs,
+        accepted: resolve,
+        refused: (err) => {
+          if (reportRefusal) this.#report(callback, asError(err), null, record);
+          reject(err);
+        },
+      });
       void this.#pump();
     });
   }
 
   /** Appends at once if the topic's metadata is cached and the buffer has room; false otherwise. */
-  #tryAppend(waiting: Waiting): boolean {
-    const { record } = waiting;
+  #tryAppend(
+    record: ProducerRecord,
+    callback: DeliveryCallback | undefined,
+    deadlineMs: number,
+    nowMs: number,
+  ): boolean {
     const info = this.#metadata.cachedTopic(record.topic);
     if (!info) return false;
     const key = toBuffer(record.key);
-    const input: RecordInput = {
-      key,
-      value: toBuffer(record.value),
-      headers: Object.entries(record.headers ?? {}).map(([k, v]) => ({ key: k, value: toBuffer(v) })),
-      timestamp: record.timestamp ?? Date.now(),
-    };
-    const bytes = estimateRecordBytes(input);
-    if (bytes > this.#options.maxRequestSizeBytes || bytes > this.#options.bufferMemoryBytes) {
+    const value = toBuffer(record.value);
+    const headers = toRecordHeaders(record.headers);
+    const maxBytes = recordBytesUpperBound(key, value, headers);
+    if (maxBytes > this.#options.maxRequestSizeBytes || maxBytes > this.#options.bufferMemoryBytes) {
       throw kafkaError(
         ErrorCode.MESSAGE_TOO_LARGE,
-        `The record is ${bytes} bytes, more than max.request.size (${this.#options.maxRequestSizeBytes}) or buffer.memory (${this.#options.bufferMemoryBytes})`,
+        `The record is ${maxBytes} bytes, more than max.request.size (${this.#options.maxRequestSizeBytes}) or buffer.memory (${this.#options.bufferMemoryBytes})`,
       );
     }
-    if (!this.#accumulator.hasRoomFor(bytes)) return false;
+    if (!this.#accumulator.hasRoomFor(maxBytes)) return false;
+    const partitionCount = info.partitions.length;
     const partition = this.#choosePartition(record, key, info);
-    (waiting.delivery as Delivery & { partition: number }).partition = partition;
-    const nowMs = Date.now();
-    this.#accumulator.append(
-      record.topic,
-      partition,
-      input,
-      bytes,
-      waiting.delivery,
-      waiting.deadlineMs,
-      nowMs,
-    );
-    if (this.#options.lingerMs === 0) this.#wakeSender();
-    else this.#scheduleSender(nowMs + this.#options.lingerMs);
+    const appended: AppendedRecord = {
+      timestamp: record.timestamp ?? nowMs,
+      key,
+      value,
+      headers,
+      maxBytes,
+      callback,
+      record,
+      deadlineMs,
+    };
+    if (this.#accumulator.append(record.topic, partition, appended, nowMs)) {
+      // The batch is full: it goes as soon as the sender runs, and null keys move to another partition.
+      this.#partitioner.batchCompleted(record.topic, partition, partitionCount);
+      this.#wakeSender();
+    } else if (this.#options.lingerMs === 0) {
+      this.#wakeSender();
+    } else {
+      this.#scheduleSender(nowMs + this.#options.lingerMs);
+    }
     return true;
   }
 
@@ -372,7 +349,7 @@ export class Producer {
               onRetry: () => this.#metadata.invalidate(head.record.topic),
             });
           }
-          if (this.#tryAppend(head)) {
+          if (this.#tryAppend(head.record, head.callback, head.deadlineMs, Date.now())) {
             this.#waiting.shift();
             head.accepted();
             continue;
@@ -457,11 +434,16 @@ export class Producer {
       this.#failBatch(
         batch,
         new RequestTimeoutError(
-          `Expiring ${batch.records.length} record(s) for ${batch.topic}-${batch.partition}: delivery.timeout.ms passed`,
+          `Expiring ${batch.recordCount} record(s) for ${batch.topic}-${batch.partition}: delivery.timeout.ms passed`,
         ),
       );
     }
     for (const topic of missingLeader) this.#refreshMetadata(topic);
+    for (const batch of ready) {
+      // The batch is closed to more records: null keys move on to another partition (KIP-480).
+      const count = this.#metadata.cachedTopic(batch.topic)?.partitions.length;
+      if (count !== undefined) this.#partitioner.batchCompleted(batch.topic, batch.partition, count);
+    }
     for (const [address, batches] of byAddress) void this.#sendRequest(address, batches);
     if (Number.isFinite(nextReadyMs)) this.#scheduleSender(nextReadyMs);
     this.#checkIdle();
@@ -557,17 +539,17 @@ export class Producer {
     }
   }
 
-  /** Encodes a batch once: with idempotence its sequence is fixed here, so a retry sends the same bytes. */
+  /** Builds a batch once: with idempotence its sequence is fixed here, so a retry sends the same bytes. */
   #encode(batch: ProducerBatch): Buffer {
     const producer = this.#producerId;
     if (!this.#options.enableIdempotence || producer === undefined) {
-      return encodeRecordBatch(batch.records, { compression: this.#options.compression });
+      return batch.builder.build({ compression: this.#options.compression });
     }
     const key = partitionKey(batch.topic, batch.partition);
     const baseSequence = this.#sequences.get(key) ?? 0;
-    const next = baseSequence + batch.records.length;
+    const next = baseSequence + batch.recordCount;
     this.#sequences.set(key, next > MAX_SEQUENCE ? next - MAX_SEQUENCE - 1 : next);
-    return encodeRecordBatch(batch.records, {
+    return batch.builder.build({
       compression: this.#options.compression,
       producerId: producer.id,
       producerEpoch: producer.epoch,
@@ -632,23 +614,53 @@ export class Producer {
 
   #completeBatch(batch: ProducerBatch, baseOffset: number, logAppendTimeMs: number): void {
     this.#accumulator.release(batch);
-    for (let i = 0; i < batch.deliveries.length; i++) {
-      batch.deliveries[i]!.resolve({
+    const { callbacks, timestamps, records, topic, partition } = batch;
+    const onDelivery = this.#onDelivery;
+    for (let i = 0; i < callbacks.length; i++) {
+      const callback = callbacks[i];
+      if (callback === undefined && onDelivery === undefined) continue;
+      const metadata: RecordMetadata = {
+        topic,
+        partition,
         offset: baseOffset < 0 ? -1 : baseOffset + i,
-        timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : (batch.records[i]!.timestamp ?? -1),
-      });
+        timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : timestamps[i]!,
+      };
+      if (callback !== undefined) guarded(callback, null, metadata);
+      if (onDelivery !== undefined) this.#reportTo(onDelivery, null, metadata, records![i]!);
     }
-    const info = this.#metadata.cachedTopic(batch.topic);
-    if (info) this.#partitioner.batchCompleted(batch.topic, batch.partition, info.partitions.length);
     batch.settle();
     this.#memoryWasFreed();
   }
 
   #failBatch(batch: ProducerBatch, err: unknown): void {
     this.#accumulator.release(batch);
-    for (const delivery of batch.deliveries) delivery.reject(err);
+    const error = asError(err);
+    for (let i = 0; i < batch.callbacks.length; i++) {
+      this.#report(batch.callbacks[i], error, null, batch.records?.[i]);
+    }
     batch.settle();
     this.#memoryWasFreed();
+  }
+
+  /** One record's report to its callback and to the producer's onDelivery hook. */
+  #report(
+    callback: DeliveryCallback | undefined,
+    err: Error | null,
+    metadata: RecordMetadata | null,
+    record: ProducerRecord | undefined,
+  ): void {
+    if (callback !== undefined) guarded(callback, err, metadata);
+    const onDelivery = this.#onDelivery;
+    if (onDelivery !== undefined && record !== undefined) this.#reportTo(onDelivery, err, metadata, record);
+  }
+
+  #reportTo(
+    onDelivery: NonNullable<ProducerOptions['onDelivery']>,
+    err: Error | null,
+    metadata: RecordMetadata | null,
+    record: ProducerRecord,
+  ): void {
+    guarded((e, m) => onDelivery(e, m, record), err, metadata);
   }
 
   #memoryWasFreed(): void {

@@ -1,98 +1,117 @@
-// The producer's buffer (Kafka's RecordAccumulator): one deque of batches per partition, filled by
-// send() and drained by the sender. A batch is ready when it is full (batch.size), has waited
-// linger.ms, is being flushed, or the producer is closing. Every record's bytes count against
-// buffer.memory from append until its batch completes; an append that would pass that bound waits
-// (back-pressure) instead of growing the buffer.
-import type { RecordInput } from '@sluice/protocol';
-
-/** Per-record framing that the estimate adds to key, value and headers (length, deltas, attributes). */
-const RECORD_OVERHEAD_BYTES = 21;
-/** The batch header, counted once per batch. */
-const BATCH_OVERHEAD_BYTES = 61;
-
-export interface Delivery {
-  resolve(result: { offset: number; timestamp: number }): void;
-  reject(err: unknown): void;
-}
+// The producer's buffer (Kafka's RecordAccumulator): one queue of batches per partition, filled by
+// send() and drained by the sender. A record is encoded into its batch's bytes as it is appended
+// (RecordBatchBuilder), so a lingering batch holds bytes and a callback per record, not record objects.
+//
+// A batch is ready when it reaches batch.size, has waited linger.ms, is being flushed, or the producer
+// is closing. A partition sends one batch at a time (muted while it is in flight), so its order holds
+// across retries. A ready batch that the sender has not taken yet (its partition waits for the batch
+// in flight, or the sender has not run since) keeps filling past batch.size up to max.request.size:
+// under load each round trip then carries everything that queued up meanwhile, in one batch.
+//
+// Every record's bytes count against buffer.memory from append until its batch completes; an append
+// that would pass that bound waits (back-pressure) instead of growing the buffer.
+import { RECORD_BATCH_HEADER_BYTES, RecordBatchBuilder, type RecordHeader } from '@sluice/protocol';
+import type { DeliveryCallback, ProducerRecord } from './producer-record.ts';
 
 export class ProducerBatch {
   readonly topic: string;
   readonly partition: number;
-  readonly records: RecordInput[] = [];
-  readonly deliveries: Delivery[] = [];
+  readonly builder: RecordBatchBuilder;
+  /** Per record, in offset order: its delivery callback (undefined when nobody listens) and timestamp. */
+  readonly callbacks: Array<DeliveryCallback | undefined> = [];
+  readonly timestamps: number[] = [];
+  /** Per record, the application's record: kept only when the producer has an onDelivery hook. */
+  readonly records: ProducerRecord[] | undefined;
   readonly createdMs: number;
   /** The earliest delivery deadline of its records (delivery.timeout.ms from each send). */
   deadlineMs: number;
-  sizeBytes = BATCH_OVERHEAD_BYTES;
+  /** Bytes of its records, as counted against buffer.memory. */
+  recordBytes = 0;
   /** Not before this time: retry.backoff.ms after a failed attempt. */
   retryAtMs = 0;
   attempts = 0;
-  /** Closed to further records once sent (or once full). */
+  /** Closed to further records once taken by the sender. */
   closed = false;
-  /** The encoded RecordBatch, kept for retries so that a retry sends the same bytes. */
+  /** The built RecordBatch, kept for retries so that a retry sends the same bytes. */
   encoded: Buffer | undefined;
   /** Settles when every record of the batch has its delivery report (flush waits on it). */
   readonly settled: Promise<void>;
-  readonly #settle: () => void;
-  /** Batches merged into this one when it was drained: they settle with it. */
-  readonly #absorbed: ProducerBatch[] = [];
+  readonly settle: () => void;
 
-  constructor(topic: string, partition: number, nowMs: number, deadlineMs: number) {
+  constructor(
+    topic: string,
+    partition: number,
+    capacityBytes: number,
+    keepRecords: boolean,
+    nowMs: number,
+    deadlineMs: number,
+  ) {
     this.topic = topic;
     this.partition = partition;
+    this.builder = new RecordBatchBuilder(capacityBytes);
+    this.records = keepRecords ? [] : undefined;
     this.createdMs = nowMs;
     this.deadlineMs = deadlineMs;
     const { promise, resolve } = Promise.withResolvers<void>();
     this.settled = promise;
-    this.#settle = resolve;
+    this.settle = resolve;
   }
 
-  settle(): void {
-    this.#settle();
-    for (const batch of this.#absorbed) batch.settle();
+  get recordCount(): number {
+    return this.builder.recordCount;
   }
 
-  /** Takes the records of `next` (the batch behind it, never sent) into this one. */
-  absorb(next: ProducerBatch): void {
-    for (let i = 0; i < next.records.length; i++) {
-      this.records.push(next.records[i]!);
-      this.deliveries.push(next.deliveries[i]!);
-    }
-    this.sizeBytes += next.sizeBytes - BATCH_OVERHEAD_BYTES;
-    this.deadlineMs = Math.min(this.deadlineMs, next.deadlineMs);
-    this.#absorbed.push(next);
+  get sizeBytes(): number {
+    return this.builder.sizeBytes;
   }
 }
 
-export function estimateRecordBytes(record: RecordInput): number {
-  let bytes = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const header of record.headers ?? []) bytes += header.key.length * 3 + (header.value?.length ?? 0) + 2;
-  return bytes;
+/** One partition's queue: its batches oldest first, and whether one of them is in flight. */
+class PartitionQueue {
+  readonly batches: ProducerBatch[] = [];
+  muted = false;
 }
 
 export interface AccumulatorOptions {
+  /** batch.size: the bytes at which a batch is ready without waiting for linger.ms. */
   batchSizeBytes: number;
-  /**
-   * A partition's ready batches that queued up behind one in flight are sent as one batch of up to this
-   * many bytes (max.request.size): under load a partition then moves more than batch.size per round
-   * trip, while it still has one batch in flight at a time.
-   */
-  maxMergedBytes?: number;
+  /** The most bytes one batch may reach while it waits for the sender (max.request.size); at least batchSizeBytes. */
+  maxBatchBytes: number;
   lingerMs: number;
   bufferMemoryBytes: number;
+  /** Keep each record in its batch for a delivery hook that wants it back. */
+  keepRecords?: boolean;
+}
+
+/** One record for append(): its bytes already converted, its callback and deadline. */
+export interface AppendedRecord {
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[] | undefined;
+  /** The bytes it may take at the most (recordBytesUpperBound), checked against the limits. */
+  maxBytes: number;
+  callback: DeliveryCallback | undefined;
+  record: ProducerRecord;
+  deadlineMs: number;
 }
 
 export class RecordAccumulator {
-  readonly #options: AccumulatorOptions;
-  readonly #deques = new Map<string, ProducerBatch[]>();
+  readonly #options: Required<AccumulatorOptions>;
+  /** Topic -> its partitions' queues, by partition number. */
+  readonly #queues = new Map<string, PartitionQueue[]>();
+  /** The queues that hold batches, in the order they first did: what drainReady walks. */
+  readonly #active = new Set<PartitionQueue>();
   #usedBytes = 0;
-  /** Partitions with a batch in flight: muted, so that a partition's batches go one at a time, in order. */
-  readonly #muted = new Set<string>();
   /** Bumped by flush(): batches created before a flush are ready at once. */
   #flushing = 0;
 
   constructor(options: AccumulatorOptions) {
-    this.#options = options;
+    this.#options = {
+      ...options,
+      maxBatchBytes: Math.max(options.maxBatchBytes, options.batchSizeBytes),
+      keepRecords: options.keepRecords ?? false,
+    };
   }
 
   get usedBytes(): number {
@@ -109,63 +128,85 @@ export class RecordAccumulator {
     return this.#usedBytes === 0 || this.#usedBytes + bytes <= this.#options.bufferMemoryBytes;
   }
 
+  #queue(topic: string, partition: number): PartitionQueue {
+    let byPartition = this.#queues.get(topic);
+    if (byPartition === undefined) {
+      byPartition = [];
+      this.#queues.set(topic, byPartition);
+    }
+    let queue = byPartition[partition];
+    if (queue === undefined) {
+      queue = new PartitionQueue();
+      byPartition[partition] = queue;
+    }
+    return queue;
+  }
+
   /**
-   * Appends a record to the partition's open batch (or a new one). Returns true when this append
-   * filled a batch or opened a new one behind a full one: the sender should look again.
+   * Encodes the record into the partition's open batch, or into a new one when there is none or the
+   * record would take it past max.request.size. Returns true when the open batch reached batch.size
+   * with this record: a batch is ready now.
    */
-  append(
-    topic: string,
-    partition: number,
-    record: RecordInput,
-    bytes: number,
-    delivery: Delivery,
-    deadlineMs: number,
-    nowMs: number,
-  ): { batchFull: boolean; newBatch: boolean } {
-    const key = partitionKey(topic, partition);
-    let deque = this.#deques.get(key);
-    if (!deque) {
-      deque = [];
-      this.#deques.set(key, deque);
+  append(topic: string, partition: number, input: AppendedRecord, nowMs: number): boolean {
+    const queue = this.#queue(topic, partition);
+    const batches = queue.batches;
+    let batch = batches[batches.length - 1];
+    if (
+      batch !== undefined &&
+      !batch.closed &&
+      batch.sizeBytes + input.maxBytes > this.#options.maxBatchBytes
+    ) {
+      batch.closed = true;
     }
-    let last = deque[deque.length - 1];
-    let newBatch = false;
-    if (!last || last.closed || last.sizeBytes + bytes > this.#options.batchSizeBytes) {
-      if (last) last.closed = true;
-      last = new ProducerBatch(topic, partition, nowMs, deadlineMs);
-      deque.push(last);
-      newBatch = true;
+    if (batch === undefined || batch.closed) {
+      const capacityBytes = Math.max(
+        this.#options.batchSizeBytes,
+        RECORD_BATCH_HEADER_BYTES + input.maxBytes,
+      );
+      batch = new ProducerBatch(
+        topic,
+        partition,
+        capacityBytes,
+        this.#options.keepRecords,
+        nowMs,
+        input.deadlineMs,
+      );
+      batches.push(batch);
+      this.#active.add(queue);
     }
-    last.records.push(record);
-    last.deliveries.push(delivery);
-    last.sizeBytes += bytes;
-    last.deadlineMs = Math.min(last.deadlineMs, deadlineMs);
+    const sizeBefore = batch.sizeBytes;
+    const bytes = batch.builder.append(input.timestamp, input.key, input.value, input.headers);
+    batch.callbacks.push(input.callback);
+    batch.timestamps.push(input.timestamp);
+    batch.records?.push(input.record);
+    batch.recordBytes += bytes;
+    if (input.deadlineMs < batch.deadlineMs) batch.deadlineMs = input.deadlineMs;
     this.#usedBytes += bytes;
-    return { batchFull: last.sizeBytes >= this.#options.batchSizeBytes || deque.length > 1, newBatch };
+    const batchSizeBytes = this.#options.batchSizeBytes;
+    return sizeBefore < batchSizeBytes && batch.sizeBytes >= batchSizeBytes;
   }
 
   /** Gives back a completed batch's bytes. */
   release(batch: ProducerBatch): void {
-    this.#usedBytes -= batch.sizeBytes - BATCH_OVERHEAD_BYTES;
+    this.#usedBytes -= batch.recordBytes;
     if (this.#usedBytes < 0) throw new Error(`accumulator: used bytes went negative (${this.#usedBytes})`);
   }
 
-  /** Puts a batch that failed retriably back at the head of its deque, to be retried after backoff. */
+  /** Puts a batch that failed retriably back at the head of its queue, to be retried after backoff. */
   reenqueue(batch: ProducerBatch, retryAtMs: number): void {
     batch.retryAtMs = retryAtMs;
     batch.closed = true;
-    const key = partitionKey(batch.topic, batch.partition);
-    const deque = this.#deques.get(key) ?? [];
-    deque.unshift(batch);
-    this.#deques.set(key, deque);
+    const queue = this.#queue(batch.topic, batch.partition);
+    queue.batches.unshift(batch);
+    this.#active.add(queue);
   }
 
   mute(topic: string, partition: number): void {
-    this.#muted.add(partitionKey(topic, partition));
+    this.#queue(topic, partition).muted = true;
   }
 
   unmute(topic: string, partition: number): void {
-    this.#muted.delete(partitionKey(topic, partition));
+    this.#queue(topic, partition).muted = false;
   }
 
   beginFlush(): void {
@@ -189,38 +230,28 @@ export class RecordAccumulator {
     const ready: ProducerBatch[] = [];
     const expired: ProducerBatch[] = [];
     let nextReadyMs = Number.POSITIVE_INFINITY;
-    for (const [key, deque] of this.#deques) {
-      const head = deque[0];
-      if (!head) {
-        this.#deques.delete(key);
+    for (const queue of this.#active) {
+      const batches = queue.batches;
+      const head = batches[0];
+      if (head === undefined) {
+        this.#active.delete(queue);
         continue;
       }
-      if (this.#muted.has(key)) continue;
+      if (queue.muted) continue;
       if (nowMs >= head.deadlineMs) {
         // Every batch of the partition past its deadline goes; the rest wait their turn.
-        while (deque[0] && nowMs >= deque[0].deadlineMs) expired.push(deque.shift()!);
+        while (batches[0] !== undefined && nowMs >= batches[0].deadlineMs) expired.push(batches.shift()!);
         continue;
       }
       const readyAtMs = head.attempts > 0 ? head.retryAtMs : head.createdMs + this.#options.lingerMs;
-      const full = head.closed || head.sizeBytes >= this.#options.batchSizeBytes || deque.length > 1;
+      const full = head.closed || head.sizeBytes >= this.#options.batchSizeBytes || batches.length > 1;
       const isReady =
         head.attempts > 0
           ? nowMs >= head.retryAtMs
           : full || force || this.#flushing > 0 || nowMs >= readyAtMs;
       if (isReady && accept(head)) {
-        deque.shift();
+        batches.shift();
         head.closed = true;
-        const limit = this.#options.maxMergedBytes ?? 0;
-        if (head.attempts === 0 && head.encoded === undefined) {
-          // Never-sent batches behind it join it, in order, up to the limit (the open one too when full
-          // or being flushed).
-          for (let next = deque[0]; next !== undefined; next = deque[0]) {
-            const nextReady = next.closed || deque.length > 1 || force || this.#flushing > 0;
-            if (!nextReady || next.attempts > 0 || head.sizeBytes + next.sizeBytes > limit) break;
-            deque.shift();
-            head.absorb(next);
-          }
-        }
         ready.push(head);
       } else if (!isReady) {
         nextReadyMs = Math.min(nextReadyMs, readyAtMs, head.deadlineMs);
@@ -234,20 +265,20 @@ export class RecordAccumulator {
   /** The batches still buffered, oldest first per partition (left in place). */
   buffered(): ProducerBatch[] {
     const all: ProducerBatch[] = [];
-    for (const deque of this.#deques.values()) all.push(...deque);
+    for (const queue of this.#active) all.push(...queue.batches);
     return all;
   }
 
   /** Every batch still buffered, removed from the accumulator (close with a deadline, fatal errors). */
   takeAll(): ProducerBatch[] {
-    const all: ProducerBatch[] = [];
-    for (const deque of this.#deques.values()) all.push(...deque);
-    this.#deques.clear();
+    const all = this.buffered();
+    for (const queue of this.#active) queue.batches.length = 0;
+    this.#active.clear();
     return all;
   }
 
   get isEmpty(): boolean {
-    for (const deque of this.#deques.values()) if (deque.length > 0) return false;
+    for (const queue of this.#active) if (queue.batches.length > 0) return false;
     return true;
   }
 }

@@ -30,6 +30,8 @@ import { crc32c } from './crc32c.ts';
 import { ErrorCode, KafkaError } from './errors.ts';
 import {
   ByteReader,
+  MAX_VARINT_BYTES,
+  MAX_VARLONG_BYTES,
   readInt64BE,
   varintSize,
   varlongSize,
@@ -207,89 +209,107 @@ function assertIntegerIn(value: number, min: number, max: number, what: string):
   }
 }
 
-/**
- * Encodes `records` as one RecordBatch v2 (compressed when options.compression says so). Offset deltas are 0..n-1, firstTimestamp is the
- * first record's timestamp and maxTimestamp the largest. Sizes are computed first and the batch
- * is allocated once.
- */
-export function encodeRecordBatch(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
-  const count = records.length;
-  if (count === 0) throw new RangeError('encodeRecordBatch: a record batch holds at least one record');
-  const baseOffset = options.baseOffset ?? 0;
-  const partitionLeaderEpoch = options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH;
-  const producerId = options.producerId ?? NO_PRODUCER_ID;
-  const producerEpoch = options.producerEpoch ?? NO_PRODUCER_EPOCH;
-  const baseSequence = options.baseSequence ?? NO_SEQUENCE;
-  assertIntegerIn(baseOffset, 0, Number.MAX_SAFE_INTEGER, 'baseOffset');
-  assertIntegerIn(partitionLeaderEpoch, -1, MAX_INT32, 'partitionLeaderEpoch');
-  assertIntegerIn(producerId, -1, Number.MAX_SAFE_INTEGER, 'producerId');
-  assertIntegerIn(producerEpoch, -1, 0x7fff, 'producerEpoch');
-  assertIntegerIn(baseSequence, -1, MAX_INT32, 'baseSequence');
-  const codec = codecOf(options.compression ?? 'none');
-  let attributes: number = CompressionCodec.none;
-  if (options.timestampType === 'LogAppendTime') attributes |= TIMESTAMP_TYPE_MASK;
-  if (options.isTransactional === true) attributes |= TRANSACTIONAL_FLAG_MASK;
+/** The encoded size of a record header's key (UTF-8) and value. */
+function headerBytes(header: RecordHeader): number {
+  const keyBytes = Buffer.byteLength(header.key, 'utf8');
+  return varintSize(keyBytes) + keyBytes + bytesFieldSize(header.value);
+}
 
-  // Pass 1: timestamps and sizes. Record body sizes are kept for pass 2, which writes them first.
-  const now = Date.now();
-  const firstTimestamp = records[0]!.timestamp ?? now;
-  let maxTimestamp = firstTimestamp;
-  const bodyBytes = new Int32Array(count);
-  let recordsBytes = 0;
-  for (let i = 0; i < count; i++) {
-    const record = records[i]!;
-    const timestamp = record.timestamp ?? now;
-    if (!Number.isSafeInteger(timestamp))
-      throw new RangeError(`record ${i}: timestamp ${timestamp} is not an integer`);
-    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+/** Length, attributes, timestamp and offset deltas and header count, each at its widest. */
+const RECORD_FRAMING_MAX_BYTES =
+  MAX_VARINT_BYTES + 1 + MAX_VARLONG_BYTES + MAX_VARINT_BYTES + MAX_VARINT_BYTES;
+
+/**
+ * The most bytes a record can take in a batch, whatever its place and timestamp: what a producer
+ * checks against its limits before it appends.
+ */
+export function recordBytesUpperBound(
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers?: readonly RecordHeader[],
+): number {
+  let bytes = RECORD_FRAMING_MAX_BYTES + bytesFieldSize(key) + bytesFieldSize(value);
+  if (headers !== undefined) for (const header of headers) bytes += headerBytes(header);
+  return bytes;
+}
+
+/**
+ * Builds one RecordBatch v2 a record at a time, as Kafka's MemoryRecordsBuilder does: each append
+ * encodes the record straight into the batch's buffer, so a producer holds bytes rather than record
+ * objects while a batch lingers, and sending it costs no second pass. build() writes the 61-byte header
+ * and the CRC in place (or replaces the records section by its compressed form). Offset deltas are
+ * 0..n-1 in append order; firstTimestamp is the first record's timestamp, maxTimestamp the largest.
+ * The buffer starts at `initialCapacityBytes` and doubles when a record does not fit; the caller bounds
+ * the batch through `sizeBytes`.
+ */
+export class RecordBatchBuilder {
+  #buf: Buffer;
+  #position = RECORDS_OFFSET;
+  #count = 0;
+  #firstTimestamp = 0;
+  #maxTimestamp = 0;
+  #built = false;
+
+  constructor(initialCapacityBytes = 16_384) {
+    this.#buf = Buffer.allocUnsafe(Math.max(RECORDS_OFFSET + MIN_RECORD_BYTES, initialCapacityBytes));
+  }
+
+  /** Records appended so far. */
+  get recordCount(): number {
+    return this.#count;
+  }
+
+  /** The batch's size in bytes as built uncompressed: header plus records so far. */
+  get sizeBytes(): number {
+    return this.#position;
+  }
+
+  /**
+   * Encodes one record at the end of the batch and returns the bytes it took. Headers' keys are UTF-8
+   * strings; a null key or value is written as length -1.
+   */
+  append(
+    timestamp: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers?: readonly RecordHeader[],
+  ): number {
+    if (this.#built) throw new Error('RecordBatchBuilder: append after build');
+    if (!Number.isSafeInteger(timestamp)) {
+      throw new RangeError(`record ${this.#count}: timestamp ${timestamp} is not an integer`);
+    }
+    const offsetDelta = this.#count;
+    if (offsetDelta === 0) {
+      this.#firstTimestamp = timestamp;
+      this.#maxTimestamp = timestamp;
+    } else if (timestamp > this.#maxTimestamp) {
+      this.#maxTimestamp = timestamp;
+    }
+    const timestampDelta = timestamp - this.#firstTimestamp;
+    const headerCount = headers === undefined ? 0 : headers.length;
     let body =
       1 +
-      varlongSize(timestamp - firstTimestamp) +
-      varintSize(i) +
-      bytesFieldSize(record.key) +
-      bytesFieldSize(record.value);
-    const headers = record.headers;
-    const headerCount = headers === undefined ? 0 : headers.length;
-    body += varintSize(headerCount);
-    for (let j = 0; j < headerCount; j++) {
-      const header = headers![j]!;
-      const keyBytes = Buffer.byteLength(header.key, 'utf8');
-      body += varintSize(keyBytes) + keyBytes + bytesFieldSize(header.value);
+      varlongSize(timestampDelta) +
+      varintSize(offsetDelta) +
+      bytesFieldSize(key) +
+      bytesFieldSize(value) +
+      varintSize(headerCount);
+    for (let j = 0; j < headerCount; j++) body += headerBytes(headers![j]!);
+    if (body > MAX_INT32) {
+      throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record ${offsetDelta} is ${body} bytes`);
     }
-    if (body > MAX_INT32) throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record ${i} is ${body} bytes`);
-    bodyBytes[i] = body;
-    recordsBytes += varintSize(body) + body;
-  }
-  const size = RECORD_BATCH_HEADER_BYTES + recordsBytes;
-  if (size - LOG_OVERHEAD > MAX_INT32) {
-    throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record batch would be ${size} bytes`);
-  }
-
-  // Pass 2: every byte of the unsafe allocation is written below (checked by the final assertion).
-  const buf = Buffer.allocUnsafe(size);
-  writeInt64BE(buf, baseOffset, BASE_OFFSET_OFFSET);
-  buf.writeInt32BE(size - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
-  buf.writeInt32BE(partitionLeaderEpoch, PARTITION_LEADER_EPOCH_OFFSET);
-  buf.writeInt8(RECORD_BATCH_MAGIC, MAGIC_OFFSET);
-  buf.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
-  buf.writeInt32BE(count - 1, LAST_OFFSET_DELTA_OFFSET);
-  writeInt64BE(buf, firstTimestamp, FIRST_TIMESTAMP_OFFSET);
-  writeInt64BE(buf, maxTimestamp, MAX_TIMESTAMP_OFFSET);
-  writeInt64BE(buf, producerId, PRODUCER_ID_OFFSET);
-  buf.writeInt16BE(producerEpoch, PRODUCER_EPOCH_OFFSET);
-  buf.writeInt32BE(baseSequence, BASE_SEQUENCE_OFFSET);
-  buf.writeInt32BE(count, RECORD_COUNT_OFFSET);
-  let pos = RECORDS_OFFSET;
-  for (let i = 0; i < count; i++) {
-    const record = records[i]!;
-    pos = writeVarint(buf, bodyBytes[i]!, pos);
+    const recordBytes = varintSize(body) + body;
+    if (this.#position + recordBytes - LOG_OVERHEAD > MAX_INT32) {
+      throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record batch would pass ${MAX_INT32} bytes`);
+    }
+    this.#ensureRoom(recordBytes);
+    const buf = this.#buf;
+    let pos = writeVarint(buf, body, this.#position);
     buf[pos++] = 0; // record attributes: unused in v2
-    pos = writeVarlong(buf, (record.timestamp ?? now) - firstTimestamp, pos);
-    pos = writeVarint(buf, i, pos);
-    pos = writeBytesField(buf, record.key, pos);
-    pos = writeBytesField(buf, record.value, pos);
-    const headers = record.headers;
-    const headerCount = headers === undefined ? 0 : headers.length;
+    pos = writeVarlong(buf, timestampDelta, pos);
+    pos = writeVarint(buf, offsetDelta, pos);
+    pos = writeBytesField(buf, key, pos);
+    pos = writeBytesField(buf, value, pos);
     pos = writeVarint(buf, headerCount, pos);
     for (let j = 0; j < headerCount; j++) {
       const header = headers![j]!;
@@ -298,21 +318,95 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
       pos += buf.write(header.key, pos, keyBytes, 'utf8');
       pos = writeBytesField(buf, header.value, pos);
     }
+    if (pos !== this.#position + recordBytes) {
+      throw new Error(
+        `RecordBatchBuilder: wrote ${pos - this.#position} of ${recordBytes} bytes (sizing bug)`,
+      );
+    }
+    this.#position = pos;
+    this.#count++;
+    return recordBytes;
   }
-  if (pos !== size) throw new Error(`encodeRecordBatch: wrote ${pos} of ${size} bytes (sizing bug)`);
-  if (codec === CompressionCodec.none) {
-    buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_OFFSET, size), CRC_OFFSET);
-    return buf;
+
+  #ensureRoom(bytes: number): void {
+    const needed = this.#position + bytes;
+    if (needed <= this.#buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, this.#buf.length * 2));
+    this.#buf.copy(grown, 0, 0, this.#position);
+    this.#buf = grown;
   }
-  // The header stays; the records section is replaced by its compressed form.
-  const compressed = compressRecords(buf.subarray(RECORDS_OFFSET), codec);
-  const out = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length);
-  buf.copy(out, 0, 0, RECORDS_OFFSET);
-  compressed.copy(out, RECORDS_OFFSET);
-  out.writeInt32BE(out.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
-  out.writeInt16BE(attributes | codec, ATTRIBUTES_OFFSET);
-  out.writeUInt32BE(crc32c(out, ATTRIBUTES_OFFSET, out.length), CRC_OFFSET);
-  return out;
+
+  /**
+   * Writes the header and returns the finished batch: a view of the builder's buffer when
+   * uncompressed, a new buffer when compressed. A builder builds once.
+   */
+  build(options: BatchOptions = {}): Buffer {
+    if (this.#built) throw new Error('RecordBatchBuilder: built twice');
+    const count = this.#count;
+    if (count === 0) throw new RangeError('RecordBatchBuilder: a record batch holds at least one record');
+    const baseOffset = options.baseOffset ?? 0;
+    const partitionLeaderEpoch = options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH;
+    const producerId = options.producerId ?? NO_PRODUCER_ID;
+    const producerEpoch = options.producerEpoch ?? NO_PRODUCER_EPOCH;
+    const baseSequence = options.baseSequence ?? NO_SEQUENCE;
+    assertIntegerIn(baseOffset, 0, Number.MAX_SAFE_INTEGER, 'baseOffset');
+    assertIntegerIn(partitionLeaderEpoch, -1, MAX_INT32, 'partitionLeaderEpoch');
+    assertIntegerIn(producerId, -1, Number.MAX_SAFE_INTEGER, 'producerId');
+    assertIntegerIn(producerEpoch, -1, 0x7fff, 'producerEpoch');
+    assertIntegerIn(baseSequence, -1, MAX_INT32, 'baseSequence');
+    const codec = codecOf(options.compression ?? 'none');
+    let attributes: number = CompressionCodec.none;
+    if (options.timestampType === 'LogAppendTime') attributes |= TIMESTAMP_TYPE_MASK;
+    if (options.isTransactional === true) attributes |= TRANSACTIONAL_FLAG_MASK;
+    this.#built = true;
+
+    const size = this.#position;
+    const buf = this.#buf.subarray(0, size);
+    writeInt64BE(buf, baseOffset, BASE_OFFSET_OFFSET);
+    buf.writeInt32BE(size - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
+    buf.writeInt32BE(partitionLeaderEpoch, PARTITION_LEADER_EPOCH_OFFSET);
+    buf.writeInt8(RECORD_BATCH_MAGIC, MAGIC_OFFSET);
+    buf.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
+    buf.writeInt32BE(count - 1, LAST_OFFSET_DELTA_OFFSET);
+    writeInt64BE(buf, this.#firstTimestamp, FIRST_TIMESTAMP_OFFSET);
+    writeInt64BE(buf, this.#maxTimestamp, MAX_TIMESTAMP_OFFSET);
+    writeInt64BE(buf, producerId, PRODUCER_ID_OFFSET);
+    buf.writeInt16BE(producerEpoch, PRODUCER_EPOCH_OFFSET);
+    buf.writeInt32BE(baseSequence, BASE_SEQUENCE_OFFSET);
+    buf.writeInt32BE(count, RECORD_COUNT_OFFSET);
+    if (codec === CompressionCodec.none) {
+      buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_OFFSET, size), CRC_OFFSET);
+      return buf;
+    }
+    // The header stays; the records section is replaced by its compressed form.
+    const compressed = compressRecords(buf.subarray(RECORDS_OFFSET), codec);
+    const out = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length);
+    buf.copy(out, 0, 0, RECORDS_OFFSET);
+    compressed.copy(out, RECORDS_OFFSET);
+    out.writeInt32BE(out.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
+    out.writeInt16BE(attributes | codec, ATTRIBUTES_OFFSET);
+    out.writeUInt32BE(crc32c(out, ATTRIBUTES_OFFSET, out.length), CRC_OFFSET);
+    return out;
+  }
+}
+
+/**
+ * Encodes `records` as one RecordBatch v2 (compressed when options.compression says so), through a
+ * RecordBatchBuilder sized for them. Records without a timestamp take Date.now() at encoding.
+ */
+export function encodeRecordBatch(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
+  if (records.length === 0)
+    throw new RangeError('encodeRecordBatch: a record batch holds at least one record');
+  let capacityBytes = RECORDS_OFFSET;
+  for (const record of records) {
+    capacityBytes += recordBytesUpperBound(record.key ?? null, record.value, record.headers);
+  }
+  const builder = new RecordBatchBuilder(capacityBytes);
+  const now = Date.now();
+  for (const record of records) {
+    builder.append(record.timestamp ?? now, record.key ?? null, record.value, record.headers);
+  }
+  return builder.build(options);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -30,8 +30,10 @@ import {
   RECORD_BATCH_HEADER_BYTES,
   RECORD_COUNT_OFFSET,
   RECORDS_OFFSET,
+  RecordBatchBuilder,
   type RecordInput,
   readBatchHeader,
+  recordBytesUpperBound,
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
@@ -311,6 +313,56 @@ describe('round trip', () => {
 
 // --------------------------------------------------------------------------------------------------
 // Corruption
+
+describe('RecordBatchBuilder', () => {
+  test('a builder that grows from one byte writes the same batch as encodeRecordBatch', () => {
+    fc.assert(
+      fc.property(recordsArb, (records) => {
+        const now = Date.now();
+        const stamped = records.map((r) => ({ ...r, timestamp: r.timestamp ?? now }));
+        const builder = new RecordBatchBuilder(1);
+        let appended = 0;
+        for (const r of stamped) {
+          const bytes = builder.append(r.timestamp, r.key ?? null, r.value, r.headers);
+          assert.ok(
+            bytes <= recordBytesUpperBound(r.key ?? null, r.value, r.headers),
+            'within the upper bound',
+          );
+          appended += bytes;
+        }
+        assert.equal(builder.recordCount, stamped.length);
+        assert.equal(builder.sizeBytes, RECORD_BATCH_HEADER_BYTES + appended);
+        const built = builder.build({ producerId: 7, producerEpoch: 1, baseSequence: 3 });
+        assert.deepEqual(
+          built,
+          encodeRecordBatch(stamped, { producerId: 7, producerEpoch: 1, baseSequence: 3 }),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('compressed builds decode to the appended records', () => {
+    const builder = new RecordBatchBuilder(64);
+    for (let i = 0; i < 100; i++) builder.append(1000 + i, null, Buffer.from(`value-${i}`));
+    const built = builder.build({ compression: 'gzip' });
+    assert.equal(compressionCodecOf(readBatchHeader(built).attributes), 1);
+    assert.deepEqual(
+      decodeRecords(built).map((r) => r.value?.toString()),
+      Array.from({ length: 100 }, (_, i) => `value-${i}`),
+    );
+  });
+
+  test('builds once: no append after build, no second build, no empty batch', () => {
+    assert.throws(() => new RecordBatchBuilder().build(), RangeError);
+    const builder = new RecordBatchBuilder();
+    builder.append(1, null, Buffer.from('x'));
+    builder.build();
+    assert.throws(() => builder.append(2, null, null), /append after build/);
+    assert.throws(() => builder.build(), /built twice/);
+    assert.throws(() => new RecordBatchBuilder().append(1.5, null, null), RangeError);
+  });
+});
 
 describe('validateRecordBatch refuses corruption', () => {
   test('any byte changed under the CRC is CORRUPT_MESSAGE', () => {
