@@ -91,6 +91,22 @@ describe('SDK producer: 3 brokers', () => {
     assert.ok(partitions.size > 1, 'the sticky partition changes when a batch completes');
   });
 
+  it('default partitioner: a burst of null keys moves on each time a batch fills', async () => {
+    const producer = client.producer({ lingerMs: 5, batchSizeBytes: 16_384 });
+    const counts = new Map<number, number>();
+    const value = Buffer.alloc(100, 'n');
+    // 20,000 x ~110 bytes is ~130 full batches: every partition gets some, none gets them all.
+    for (let i = 0; i < 20_000; i++) {
+      await producer.produce({ topic: 'sticky', value }, (err, meta) => {
+        assert.equal(err, null);
+        counts.set(meta!.partition, (counts.get(meta!.partition) ?? 0) + 1);
+      });
+    }
+    await producer.close();
+    assert.equal([...counts.values()].reduce((a, b) => a + b, 0), 20_000);
+    assert.equal(counts.size, 6, `every partition took records: ${JSON.stringify([...counts])}`);
+  });
+
   it('round-robin, random, explicit and custom partitioners', async () => {
     const rr = client.producer({ partitioner: 'round-robin' });
     const rrMetas = await rr.send(

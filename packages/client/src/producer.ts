@@ -246,18 +246,15 @@ export class Producer {
     callback: DeliveryCallback | undefined,
     reportRefusal: boolean,
   ): Promise<void> {
-    const refuse = (err: unknown): Promise<void> => {
-      if (reportRefusal) this.#report(callback, asError(err), null, record);
-      return Promise.reject(err);
-    };
-    if (this.#closing) return refuse(new ClientClosedError('producer'));
+    if (this.#closing)
+      return this.#refuse(record, callback, reportRefusal, new ClientClosedError('producer'));
     const nowMs = Date.now();
     const deadlineMs = nowMs + this.#options.deliveryTimeoutMs;
     if (this.#waiting.length === 0) {
       try {
         if (this.#tryAppend(record, callback, deadlineMs, nowMs)) return BUFFERED;
       } catch (err) {
-        return refuse(err);
+        return this.#refuse(record, callback, reportRefusal, err);
       }
     }
     return new Promise<void>((resolve, reject) => {
@@ -276,6 +273,17 @@ export class Producer {
     });
   }
 
+  /** A record that will not be buffered: send() reports it; produce() only rejects. */
+  #refuse(
+    record: ProducerRecord,
+    callback: DeliveryCallback | undefined,
+    reportRefusal: boolean,
+    err: unknown,
+  ): Promise<void> {
+    if (reportRefusal) this.#report(callback, asError(err), null, record);
+    return Promise.reject(err);
+  }
+
   /** Appends at once if the topic's metadata is cached and the buffer has room; false otherwise. */
   #tryAppend(
     record: ProducerRecord,
@@ -283,7 +291,7 @@ export class Producer {
     deadlineMs: number,
     nowMs: number,
   ): boolean {
-    const info = this.#metadata.cachedTopic(record.topic);
+    const info = this.#metadata.cachedTopic(record.topic, nowMs);
     if (!info) return false;
     const key = toBuffer(record.key);
     const value = toBuffer(record.value);
@@ -309,7 +317,8 @@ export class Producer {
       deadlineMs,
     };
     if (this.#accumulator.append(record.topic, partition, appended, nowMs)) {
-      // The batch is full: it goes as soon as the sender runs, and null keys move to another partition.
+      // The batch is full: it goes as soon as the sender runs, and null keys move to another partition
+      // (KIP-480: Kafka moves them when a record would open a new batch).
       this.#partitioner.batchCompleted(record.topic, partition, partitionCount);
       this.#wakeSender();
     } else if (this.#options.lingerMs === 0) {

@@ -144,8 +144,8 @@ export class RecordAccumulator {
 
   /**
    * Encodes the record into the partition's open batch, or into a new one when there is none or the
-   * record would take it past max.request.size. Returns true when the open batch reached batch.size
-   * with this record: a batch is ready now.
+   * record would take it past max.request.size. Returns true when the batch holds batch.size or more
+   * after this record: it is ready now, and null keys should move on (Kafka opens a new batch then).
    */
   append(topic: string, partition: number, input: AppendedRecord, nowMs: number): boolean {
     const queue = this.#queue(topic, partition);
@@ -174,7 +174,6 @@ export class RecordAccumulator {
       batches.push(batch);
       this.#active.add(queue);
     }
-    const sizeBefore = batch.sizeBytes;
     const bytes = batch.builder.append(input.timestamp, input.key, input.value, input.headers);
     batch.callbacks.push(input.callback);
     batch.timestamps.push(input.timestamp);
@@ -182,8 +181,7 @@ export class RecordAccumulator {
     batch.recordBytes += bytes;
     if (input.deadlineMs < batch.deadlineMs) batch.deadlineMs = input.deadlineMs;
     this.#usedBytes += bytes;
-    const batchSizeBytes = this.#options.batchSizeBytes;
-    return sizeBefore < batchSizeBytes && batch.sizeBytes >= batchSizeBytes;
+    return batch.sizeBytes >= this.#options.batchSizeBytes;
   }
 
   /** Gives back a completed batch's bytes. */

@@ -61,8 +61,9 @@ describe('RecordAccumulator', () => {
     let readyAt = -1;
     for (let i = 0; i < 10 && readyAt < 0; i++) if (acc.append('t', 0, record(279), 0)) readyAt = i;
     assert.equal(readyAt, 3, 'the fourth 300-byte record takes the batch past 1000 bytes');
+    assert.equal(acc.append('t', 0, record(10), 0), true, 'and it stays full');
     assert.equal(acc.drainReady(1, false, () => true).ready.length, 1);
-    acc.append('t', 0, record(10), 5);
+    assert.equal(acc.append('t', 0, record(10), 5), false, 'a new batch');
     assert.equal(acc.drainReady(6, false, () => true).ready.length, 0, 'the new batch lingers');
     assert.equal(acc.drainReady(6, false, () => true).nextReadyMs, 1005);
     assert.equal(acc.drainReady(1005, false, () => true).ready[0]?.recordCount, 1);
