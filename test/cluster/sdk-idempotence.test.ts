@@ -2,14 +2,16 @@
 // /latest_producer_id_block; the leader drops a batch it already has (answering with its first
 // offsets), refuses a sequence gap with OUT_OF_ORDER_SEQUENCE_NUMBER and an older epoch with
 // INVALID_PRODUCER_EPOCH, and remembers producers across a restart (state rebuilt from the log); a
-// producer whose requests time out while the leader is stopped retries without writing duplicates.
+// producer whose requests time out while the leader is stopped retries without writing duplicates; a
+// leader that lost its partition, followed the new leader and then got it back checks sequences from
+// where the other leader left off.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { Sluice } from '@sluice/client';
 import { ProducerIdBlockZNode } from '@sluice/coordinator';
 import { ErrorCode, encodeRecordBatch, type SluiceClient, sluiceProto } from '@sluice/protocol';
-import { startCluster, type TestCluster } from '../helpers.ts';
+import { startCluster, type TestCluster, waitFor } from '../helpers.ts';
 
 function rawClient(address: string): SluiceClient {
   const Service = sluiceProto().sluice.v1.Sluice;
@@ -176,6 +178,83 @@ describe('idempotent producer', () => {
       .send({ topic: 'idem-retry', value: 'marker' })
       .then((m) => m.offset);
     assert.equal(more, 51, 'no duplicate records in the log');
+    await producer.close();
+  });
+});
+
+describe('idempotent producer across leadership moves', () => {
+  let test: TestCluster;
+  let client: Sluice;
+
+  before(async () => {
+    test = await startCluster({
+      brokers: 2,
+      // The preferred replica takes its partition back as soon as it is in the ISR again.
+      brokerProperties: {
+        'leader.imbalance.check.interval.seconds': '1',
+        'leader.imbalance.per.broker.percentage': '0',
+      },
+    });
+    client = new Sluice({ bootstrap: test.cluster.bootstrap });
+  });
+
+  after(async () => {
+    await client?.close();
+    await test?.stop();
+  });
+
+  async function leaderOf(topic: string): Promise<number> {
+    const [described] = await client.admin().describeTopics([topic]);
+    return described?.partitions[0]?.leader ?? -1;
+  }
+
+  async function isrOf(topic: string): Promise<number[]> {
+    const [described] = await client.admin().describeTopics([topic]);
+    return described?.partitions[0]?.isr ?? [];
+  }
+
+  it('a leader that followed another and got its partition back goes on from its sequences', async () => {
+    await client.admin().createTopic({ topic: 'idem-move', numPartitions: 1, replicationFactor: 2 });
+    const producer = client.producer({
+      enableIdempotence: true,
+      requestTimeoutMs: 1_000,
+      retryBackoffMs: 50,
+      deliveryTimeoutMs: 60_000,
+    });
+    const values = (round: string) => Array.from({ length: 10 }, (_, i) => `${round}${i}`);
+    const send = (round: string) =>
+      producer.send(values(round).map((value) => ({ topic: 'idem-move', partition: 0, value })));
+    await send('a');
+    const preferred = await leaderOf('idem-move');
+    await waitFor(async () => (await isrOf('idem-move')).length === 2, {
+      timeoutMs: 20_000,
+      message: 'both replicas in the ISR',
+    });
+    const broker = test.cluster.broker(preferred);
+    broker.signal('SIGSTOP');
+    try {
+      // Its ZooKeeper session expires; the other replica leads and takes round b.
+      await waitFor(async () => (await leaderOf('idem-move')) !== preferred, {
+        timeoutMs: 20_000,
+        message: 'the other replica leads',
+      });
+      await send('b');
+    } finally {
+      broker.signal('SIGCONT');
+    }
+    // Back as a follower, it copies round b; then it is the preferred leader again.
+    await waitFor(async () => (await leaderOf('idem-move')) === preferred, {
+      timeoutMs: 30_000,
+      message: 'the preferred replica leads again',
+    });
+    await send('c');
+    assert.deepEqual(await readValues(client, 'idem-move', 30), [
+      ...values('a'),
+      ...values('b'),
+      ...values('c'),
+    ]);
+    const next = await client.producer().send({ topic: 'idem-move', partition: 0, value: 'marker' });
+    assert.equal(next.offset, 30, 'no duplicates');
     await producer.close();
   });
 });

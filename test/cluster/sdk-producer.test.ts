@@ -103,7 +103,10 @@ describe('SDK producer: 3 brokers', () => {
       });
     }
     await producer.close();
-    assert.equal([...counts.values()].reduce((a, b) => a + b, 0), 20_000);
+    assert.equal(
+      [...counts.values()].reduce((a, b) => a + b, 0),
+      20_000,
+    );
     assert.equal(counts.size, 6, `every partition took records: ${JSON.stringify([...counts])}`);
   });
 

@@ -1,6 +1,6 @@
 // The log of one partition (Kafka's Log): an ordered list of segments of which the last is active, the
 // offsets that bound it (log start, log end, high watermark, recovery point), its leader-epoch cache,
-// and every operation on it: append as leader (offsets assigned) or follower (offsets kept), read,
+// the state of the idempotent producers writing to it, and every operation on it: append as leader (offsets assigned) or follower (offsets kept), read,
 // lookup by time, flush, truncation at either end, retention, recovery at load, and the hooks the log
 // cleaner swaps compacted segments in through (log-cleaner.ts).
 //
@@ -17,6 +17,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RecordBatchHeader } from '@sluice/protocol';
 import {
+  batchesIn,
   batchSizeAt,
   ErrorCode,
   KafkaError,
@@ -44,6 +45,7 @@ import {
 } from './log-files.ts';
 import type { AppendedBatch, SegmentResources } from './log-segment.ts';
 import { CorruptSegmentError, LogSegment } from './log-segment.ts';
+import { ProducerStateManager } from './producer-state.ts';
 import {
   commitCleanedSegment,
   discardCleanedSegment,
@@ -61,6 +63,8 @@ const MAX_GROUPED_BATCHES = 256;
 const MAX_GROUPED_BYTES = 8 * 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
+/** Bytes read per step while building producer state from the log (a larger batch comes whole). */
+const PRODUCER_STATE_SCAN_BYTES = 4 * 1024 * 1024;
 
 export interface PartitionLogOptions {
   dir: string;
@@ -145,6 +149,9 @@ export class PartitionLog {
   readonly #readLock = new ReadWriteLock();
   readonly #flushLock = new Mutex();
   readonly #backgroundFlushes = new Set<Promise<void>>();
+  /** The idempotent producers' state once built (producerState()); dropped when the log is truncated. */
+  #producerState: ProducerStateManager | undefined;
+  #producerStateBuild: Promise<ProducerStateManager> | undefined;
 
   private constructor(options: PartitionLogOptions) {
     validateLogConfig(options.config);
@@ -619,8 +626,55 @@ export class PartitionLog {
       }
     }
     if (epochChanged) await this.#epochCache.persist();
+    // A follower keeps its producers' state too, so that it can lead without rebuilding it.
+    const producerState = this.#producerState;
+    if (producerState !== undefined) {
+      for (const { header } of found) producerState.update(header, header.baseOffset);
+    }
     await this.#maybeFlushByCount();
     return { lastOffset: this.#logEndOffset - 1 };
+  }
+
+  /**
+   * The state of the idempotent producers writing to this log (Kafka's ProducerStateManager): built on
+   * first use by scanning the log's batch headers, inside the queue so that no append or truncation
+   * interleaves; then kept by follower appends here and by the leader's idempotent appends
+   * (replication/idempotence.ts); dropped when the log is truncated, and built again on next use.
+   */
+  producerState(): Promise<ProducerStateManager> {
+    if (this.#producerState !== undefined) return Promise.resolve(this.#producerState);
+    if (this.#producerStateBuild === undefined) {
+      const build = this.#enqueue(async () => {
+        this.#checkUsable();
+        if (this.#producerState !== undefined) return this.#producerState;
+        const state = await this.#scanProducerState();
+        this.#producerState = state;
+        return state;
+      });
+      this.#producerStateBuild = build;
+      const forget = () => {
+        if (this.#producerStateBuild === build) this.#producerStateBuild = undefined;
+      };
+      build.then(forget, forget);
+    }
+    return this.#producerStateBuild;
+  }
+
+  async #scanProducerState(): Promise<ProducerStateManager> {
+    const state = new ProducerStateManager();
+    let offset = this.#logStartOffset;
+    const end = this.#logEndOffset;
+    while (offset < end) {
+      const { records } = await this.read(offset, PRODUCER_STATE_SCAN_BYTES);
+      let next = offset;
+      for (const { header } of batchesIn(records)) {
+        state.update(header, header.baseOffset);
+        next = header.baseOffset + header.lastOffsetDelta + 1;
+      }
+      if (next <= offset) break; // nothing whole came back: the end, or a batch larger than the read
+      offset = next;
+    }
+    return state;
   }
 
   /**
@@ -828,6 +882,7 @@ export class PartitionLog {
       this.#recoveryPoint = Math.min(this.#recoveryPoint, this.#logEndOffset);
       this.#logStartOffset = Math.min(this.#logStartOffset, this.#logEndOffset);
       if (this.#epochCache.truncateFromEnd(this.#logEndOffset)) await this.#epochCache.persist();
+      this.#producerState = undefined;
       this.#logger.info({ from: before, to: this.#logEndOffset, requested: offset }, 'truncated log');
     });
   }
@@ -852,6 +907,7 @@ export class PartitionLog {
     this.#recoveryPoint = offset;
     this.#epochCache.clear();
     await this.#epochCache.persist();
+    this.#producerState = undefined;
     this.#logger.info({ from: before, startOffset: offset }, 'truncated log fully');
   }
 

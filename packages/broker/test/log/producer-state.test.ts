@@ -1,9 +1,12 @@
 // ProducerStateManager without a log: sequences must follow on, duplicates of the last 5 batches are
 // recognised with their offsets, older epochs are fenced, new epochs start at 0, and checks run in turn.
+// With a log: the state is built from the log's batches, follows follower appends, and is built again
+// after a truncation (a leader that followed and leads again must not go by stale sequences).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ErrorCode, encodeRecordBatch, KafkaError, readBatchHeader } from '@sluice/protocol';
+import { ErrorCode, encodeRecordBatch, KafkaError, readBatchHeader, setBaseOffset } from '@sluice/protocol';
 import { PRODUCER_BATCHES_KEPT, ProducerStateManager } from '../../src/log/producer-state.ts';
+import { openLog, tempDir } from './helpers.ts';
 
 function header(baseSequence: number, count: number, epoch = 0, producerId = 7) {
   return readBatchHeader(
@@ -79,5 +82,48 @@ describe('ProducerStateManager', () => {
     await assert.rejects(slow, /boom/);
     assert.equal(await fast, 2);
     assert.deepEqual(order, [1, 2]);
+  });
+});
+
+describe('producer state of a PartitionLog', () => {
+  const producerBatch = (baseSequence: number, count: number, baseOffset = 0) => {
+    const batch = encodeRecordBatch(
+      Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`s${baseSequence + i}`) })),
+      { producerId: 7, producerEpoch: 0, baseSequence },
+    );
+    setBaseOffset(batch, 0, baseOffset);
+    return batch;
+  };
+
+  test('built from the log, kept by follower appends, built again after truncation', async () => {
+    const dir = await tempDir('producer-state');
+    const log = await openLog(dir.path);
+    try {
+      await log.appendAsLeader(producerBatch(0, 3), 0);
+      await log.appendAsLeader(Buffer.from(encodeRecordBatch([{ value: Buffer.from('plain') }])), 0);
+      const built = await log.producerState();
+      assert.equal(await log.producerState(), built, 'built once');
+      assert.deepEqual(built.check(readBatchHeader(producerBatch(3, 2))), { kind: 'append' });
+      assert.equal(built.check(readBatchHeader(producerBatch(0, 3))).kind, 'duplicate');
+
+      // As a follower it copies the leader's next batch (offsets 4-5, sequences 3-4).
+      await log.appendAsFollower(producerBatch(3, 2, 4));
+      assert.deepEqual((await log.producerState()).check(readBatchHeader(producerBatch(5, 1))), {
+        kind: 'append',
+      });
+
+      // Truncated below that batch: its sequences are gone with it.
+      await log.truncateTo(4);
+      const rebuilt = await log.producerState();
+      assert.notEqual(rebuilt, built);
+      assert.deepEqual(rebuilt.check(readBatchHeader(producerBatch(3, 2))), { kind: 'append' });
+      assert.throws(
+        () => rebuilt.check(readBatchHeader(producerBatch(5, 1))),
+        refused(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER),
+      );
+    } finally {
+      await log.close();
+      await dir.cleanup();
+    }
   });
 });
