@@ -45,6 +45,7 @@ import {
 } from './log-files.ts';
 import type { AppendedBatch, SegmentResources } from './log-segment.ts';
 import { CorruptSegmentError, LogSegment } from './log-segment.ts';
+import { ProducerSnapshots } from './producer-snapshots.ts';
 import { ProducerStateManager } from './producer-state.ts';
 import {
   commitCleanedSegment,
@@ -152,6 +153,8 @@ export class PartitionLog {
   /** The idempotent producers' state once built (producerState()); dropped when the log is truncated. */
   #producerState: ProducerStateManager | undefined;
   #producerStateBuild: Promise<ProducerStateManager> | undefined;
+  /** Its snapshot files, opened at load. */
+  #producerSnapshots: ProducerSnapshots | undefined;
 
   private constructor(options: PartitionLogOptions) {
     validateLogConfig(options.config);
@@ -513,8 +516,10 @@ export class PartitionLog {
           }
           await segment.append(buffers, batches);
           this.#logEndOffset = nextOffset;
+          const producerState = this.#producerState;
           for (let k = i - batches.length; k < i; k++) {
             const job = group[k]!;
+            producerState?.update(job.header, results[k]!.baseOffset);
             const latest = this.#epochCache.latestEpoch;
             if (latest === undefined || job.leaderEpoch > latest) {
               epochChanged = this.#epochCache.assign(job.leaderEpoch, results[k]!.baseOffset) || epochChanged;
@@ -613,8 +618,11 @@ export class PartitionLog {
       }
       await segment.append([buffer.subarray(from, from + bytes)], batches);
       this.#logEndOffset = batches.at(-1)!.lastOffset + 1;
+      // A follower keeps its producers' state too, so that it can lead without building it again.
+      const producerState = this.#producerState;
       for (let k = i - batches.length; k < i; k++) {
         const { header } = found[k]!;
+        producerState?.update(header, header.baseOffset);
         const latest = this.#epochCache.latestEpoch;
         if (
           header.partitionLeaderEpoch >= 0 &&
@@ -626,20 +634,15 @@ export class PartitionLog {
       }
     }
     if (epochChanged) await this.#epochCache.persist();
-    // A follower keeps its producers' state too, so that it can lead without rebuilding it.
-    const producerState = this.#producerState;
-    if (producerState !== undefined) {
-      for (const { header } of found) producerState.update(header, header.baseOffset);
-    }
     await this.#maybeFlushByCount();
     return { lastOffset: this.#logEndOffset - 1 };
   }
 
   /**
    * The state of the idempotent producers writing to this log (Kafka's ProducerStateManager): built on
-   * first use by scanning the log's batch headers, inside the queue so that no append or truncation
-   * interleaves; then kept by follower appends here and by the leader's idempotent appends
-   * (replication/idempotence.ts); dropped when the log is truncated, and built again on next use.
+   * first use from the latest snapshot and the batch headers after it, inside the queue so that no
+   * append or truncation interleaves; then kept by every append, leader or follower; snapshotted when a
+   * segment rolls and at a clean close; dropped when the log is truncated, and built again on next use.
    */
   producerState(): Promise<ProducerStateManager> {
     if (this.#producerState !== undefined) return Promise.resolve(this.#producerState);
@@ -662,8 +665,19 @@ export class PartitionLog {
 
   async #scanProducerState(): Promise<ProducerStateManager> {
     const state = new ProducerStateManager();
-    let offset = this.#logStartOffset;
     const end = this.#logEndOffset;
+    const snapshot = await this.#io(() => this.#snapshots.latestAtOrBelow(end));
+    for (const entry of snapshot?.entries ?? []) state.loadSnapshotEntry(entry);
+    let offset = Math.max(this.#logStartOffset, snapshot?.offset ?? 0);
+    this.#logger.info(
+      {
+        snapshotOffset: snapshot?.offset ?? null,
+        producers: state.producerCount,
+        scanFrom: offset,
+        scanTo: end,
+      },
+      'building producer state',
+    );
     while (offset < end) {
       const { records } = await this.read(offset, PRODUCER_STATE_SCAN_BYTES);
       let next = offset;
@@ -682,9 +696,24 @@ export class PartitionLog {
    * the background, moving the recovery point to the new segment's base offset. An empty active
    * segment is replaced rather than kept.
    */
+  get #snapshots(): ProducerSnapshots {
+    if (this.#producerSnapshots === undefined) throw new Error('partition log: snapshots used before load');
+    return this.#producerSnapshots;
+  }
+
+  /** Snapshots the producer state at the log end offset, when it is built and not snapshotted there yet. */
+  async #snapshotProducerState(): Promise<void> {
+    const state = this.#producerState;
+    const offset = this.#logEndOffset;
+    if (state === undefined || this.#snapshots.offsets.includes(offset)) return;
+    await this.#snapshots.write(offset, state.snapshotEntries());
+  }
+
   async #roll(baseOffset: number): Promise<LogSegment> {
     const old = this.#active;
     const start = Math.max(baseOffset, this.#logEndOffset);
+    // The state covers everything below the new segment: a later build scans from here at most.
+    await this.#snapshotProducerState();
     if (old.size === 0) {
       this.#segments.pop();
       await old.delete(0);
@@ -883,6 +912,7 @@ export class PartitionLog {
       this.#logStartOffset = Math.min(this.#logStartOffset, this.#logEndOffset);
       if (this.#epochCache.truncateFromEnd(this.#logEndOffset)) await this.#epochCache.persist();
       this.#producerState = undefined;
+      await this.#snapshots.deleteAbove(this.#logEndOffset);
       this.#logger.info({ from: before, to: this.#logEndOffset, requested: offset }, 'truncated log');
     });
   }
@@ -908,6 +938,7 @@ export class PartitionLog {
     this.#epochCache.clear();
     await this.#epochCache.persist();
     this.#producerState = undefined;
+    await this.#snapshots.deleteAll();
     this.#logger.info({ from: before, startOffset: offset }, 'truncated log fully');
   }
 
@@ -1165,6 +1196,9 @@ export class PartitionLog {
     this.#epochCache.truncateFromEnd(logEndOffset);
     this.#epochCache.truncateFromStart(logStartOffset);
     await this.#epochCache.persist(); // only writes when recovery or the cuts above changed it
+    // A snapshot past the end describes records that recovery cut off: it must never be loaded.
+    this.#producerSnapshots = await ProducerSnapshots.open(this.dir, this.#logger);
+    await this.#producerSnapshots.deleteAbove(logEndOffset);
     this.#logger.debug(
       {
         segments: this.#segments.length,
@@ -1261,6 +1295,7 @@ export class PartitionLog {
         if (this.#offline === null) {
           await this.#io(() => this.#flushTo(this.#logEndOffset));
           await this.#io(() => this.#epochCache.persist());
+          await this.#io(() => this.#snapshotProducerState());
         }
       } finally {
         this.#closed = true;

@@ -7,9 +7,11 @@
 //     appended again; the caller answers with the original offsets, as Kafka does;
 //   - otherwise its first sequence must follow the last one (or be 0 for a new producer or epoch):
 //     a gap is OUT_OF_ORDER_SEQUENCE_NUMBER.
-// The state is rebuilt from the log by scanning batches with producerId >= 0 (load) and updated after
-// every append. Checks and appends of one partition must not interleave: `serialize` runs them in turn.
+// The partition log owns the state: it builds it from its latest snapshot and the batches after it,
+// updates it on every append (leader and follower), snapshots it (producer-snapshots.ts) and drops it
+// on truncation. Checks and appends of one partition must not interleave: `serialize` runs them in turn.
 import { ErrorCode, KafkaError, type RecordBatchHeader } from '@sluice/protocol';
+import type { ProducerSnapshotEntry } from './producer-snapshots.ts';
 
 /** Kafka keeps the metadata of this many batches per producer to recognise retries. */
 export const PRODUCER_BATCHES_KEPT = 5;
@@ -20,6 +22,7 @@ export interface BatchMetadata {
   lastSequence: number;
   firstOffset: number;
   lastOffset: number;
+  maxTimestamp: number;
 }
 
 interface ProducerEntry {
@@ -117,8 +120,44 @@ export class ProducerStateManager {
       lastSequence: lastSequenceOf(header),
       firstOffset: baseOffset,
       lastOffset: baseOffset + header.lastOffsetDelta,
+      maxTimestamp: header.maxTimestamp,
     });
     if (entry.batches.length > PRODUCER_BATCHES_KEPT) entry.batches.shift();
+  }
+
+  /** Every producer with its last batch, as a snapshot keeps them (Kafka keeps the last batch only). */
+  snapshotEntries(): ProducerSnapshotEntry[] {
+    const entries: ProducerSnapshotEntry[] = [];
+    for (const [producerId, entry] of this.#producers) {
+      const last = entry.batches[entry.batches.length - 1];
+      if (last === undefined) continue;
+      entries.push({
+        producerId,
+        epoch: entry.epoch,
+        lastSequence: last.lastSequence,
+        lastOffset: last.lastOffset,
+        offsetDelta: last.lastOffset - last.firstOffset,
+        timestamp: last.maxTimestamp,
+      });
+    }
+    return entries;
+  }
+
+  /** Takes a producer from a snapshot: its epoch and its last batch (the state is built from these first). */
+  loadSnapshotEntry(entry: ProducerSnapshotEntry): void {
+    const firstSequence = entry.lastSequence - entry.offsetDelta;
+    this.#producers.set(entry.producerId, {
+      epoch: entry.epoch,
+      batches: [
+        {
+          firstSequence: firstSequence < 0 ? firstSequence + MAX_SEQUENCE + 1 : firstSequence,
+          lastSequence: entry.lastSequence,
+          firstOffset: entry.lastOffset - entry.offsetDelta,
+          lastOffset: entry.lastOffset,
+          maxTimestamp: entry.timestamp,
+        },
+      ],
+    });
   }
 
   /** Forgets everything (the log was truncated or replaced); rebuild from the log next. */

@@ -1,7 +1,7 @@
-// The leader's side of the idempotent producer: every append of a batch from a producer id goes through
-// the partition's ProducerStateManager (log/producer-state.ts, owned by the log, which keeps it across
-// follower appends and drops it on truncation), which drops duplicates of its last 5 batches
-// (answering with their original offsets) and refuses sequence gaps. Batches without a producer id
+// The leader's side of the idempotent producer: every append of a batch from a producer id is first
+// checked against the partition's ProducerStateManager (log/producer-state.ts; the log owns it, keeps it
+// through every append and snapshots it), which drops duplicates of its last 5 batches (answering with
+// their original offsets) and refuses sequence gaps. Batches without a producer id
 // append as before, untouched.
 import {
   NO_PRODUCER_ID,
@@ -36,8 +36,7 @@ export async function appendIdempotent(
         maxTimestamp: header.maxTimestamp,
       };
     }
-    const appended = await append();
-    state.update(header, appended.baseOffset);
-    return appended;
+    // The log records the batch in the state as it appends it.
+    return append();
   });
 }

@@ -11,7 +11,7 @@ import { openLog, tempDir } from './helpers.ts';
 function header(baseSequence: number, count: number, epoch = 0, producerId = 7) {
   return readBatchHeader(
     encodeRecordBatch(
-      Array.from({ length: count }, () => ({ value: null })),
+      Array.from({ length: count }, () => ({ value: null, timestamp: 5000 })),
       { producerId, producerEpoch: epoch, baseSequence },
     ),
   );
@@ -36,7 +36,7 @@ describe('ProducerStateManager', () => {
     const dup = state.check(header(12, 2));
     assert.deepEqual(dup, {
       kind: 'duplicate',
-      batch: { firstSequence: 12, lastSequence: 13, firstOffset: 1012, lastOffset: 1013 },
+      batch: { firstSequence: 12, lastSequence: 13, firstOffset: 1012, lastOffset: 1013, maxTimestamp: 5000 },
     });
     assert.equal(
       state.check(header(4, 2)).kind,
