@@ -1,5 +1,5 @@
-// The producer, Kafka's KafkaProducer in its parts: send() partitions a record and appends it to the
-// RecordAccumulator (waiting while buffer.memory is full: back-pressure, never unbounded growth); a
+// The producer, Kafka's KafkaProducer in its parts: send() partitions a record and appends it, encoded,
+// to the RecordAccumulator (waiting while buffer.memory is full: back-pressure, never unbounded growth); a
 // sender drains ready batches (batch.size, linger.ms, flush, close) into one Produce request per leader
 // broker, at most max.in.flight.requests.per.connection at a time per broker; answers resolve each
 // record's delivery report with its partition and offset. Retriable errors put the batch back at the

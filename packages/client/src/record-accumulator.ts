@@ -13,6 +13,9 @@
 import { RECORD_BATCH_HEADER_BYTES, RecordBatchBuilder, type RecordHeader } from '@sluice/protocol';
 import type { DeliveryCallback, ProducerRecord } from './producer-record.ts';
 
+/** A new batch's first buffer; it doubles as records arrive. */
+const INITIAL_BATCH_CAPACITY_BYTES = 2048;
+
 export class ProducerBatch {
   readonly topic: string;
   readonly partition: number;
@@ -159,8 +162,10 @@ export class RecordAccumulator {
       batch.closed = true;
     }
     if (batch === undefined || batch.closed) {
+      // Start small and let the builder double: a producer writing a few records to many partitions
+      // then holds kilobytes per partition, not batch.size (buffer.memory counts records, not capacity).
       const capacityBytes = Math.max(
-        this.#options.batchSizeBytes,
+        Math.min(this.#options.batchSizeBytes, INITIAL_BATCH_CAPACITY_BYTES),
         RECORD_BATCH_HEADER_BYTES + input.maxBytes,
       );
       batch = new ProducerBatch(
