@@ -13,6 +13,7 @@ const BENCHMARKS = [
   'sdk-consumer.ts',
   'replication.ts',
   'kafka-listener.ts',
+  'kafka-reference-producer.ts',
 ];
 
 const QUICK_SIZES: Record<string, string> = {
@@ -26,6 +27,7 @@ const QUICK_SIZES: Record<string, string> = {
   SLUICE_BENCH_REPLICATION_BYTES: '8m',
   SLUICE_BENCH_LATENCY_SECONDS: '5',
   SLUICE_BENCH_KAFKA_BYTES: '32m',
+  SLUICE_BENCH_REFERENCE_RECORDS: '200000',
 };
 
 const only = process.argv.slice(2);

@@ -1,16 +1,27 @@
-// Shared by the SDK benchmarks: a 3-broker cluster on this machine (the dev-cluster harness), and the
-// physical baseline every SDK figure is divided by: the same bytes through a loopback TCP socket
-// between this process and a child process, in the same chunk size, with nothing else done to them.
+// Shared by the SDK benchmarks: a 3-broker cluster on this machine (the dev-cluster harness), the
+// producer workload that sdk-producer.ts and kafka-reference-producer.ts time, and the physical
+// baseline every SDK figure is divided by: the same bytes through a loopback TCP socket between this
+// process and a child process, in the same chunk size, with nothing else done to them.
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Sluice } from '@sluice/client';
 import { DevCluster } from '@sluice/client/dev-cluster';
 
-export async function benchCluster(brokers = 3): Promise<{ cluster: DevCluster; stop: () => Promise<void> }> {
+export async function benchCluster(
+  brokers = 3,
+  options: { kafkaListener?: boolean } = {},
+): Promise<{ cluster: DevCluster; stop: () => Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
-  const cluster = await DevCluster.start({ dataDir, zookeeperPort: 0, basePort: 0, brokers });
+  const cluster = await DevCluster.start({
+    dataDir,
+    zookeeperPort: 0,
+    basePort: 0,
+    brokers,
+    kafkaListener: options.kafkaListener ?? false,
+  });
   return {
     cluster,
     async stop() {
@@ -18,6 +29,60 @@ export async function benchCluster(brokers = 3): Promise<{ cluster: DevCluster; 
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One producer's workload: null keys, values of recordBytes, acks=1, a topic of replication factor 1. */
+export interface ProducerWorkload {
+  records: number;
+  recordBytes: number;
+  partitions: number;
+  lingerMs: number;
+  batchBytes: number;
+}
+
+export interface ProducerThroughput {
+  recordsPerSecond: number;
+  /** Bytes of values per second (keys are null, so these are the records' payload). */
+  bytesPerSecond: number;
+}
+
+/**
+ * Creates `topic` and times the SDK producer over gRPC through `workload`: from the first produce call
+ * until flush() has every acknowledgement. One record sent before the clock starts fetches metadata and
+ * opens the connections, so the figure is the steady pipeline, not the first round trip.
+ */
+export async function sdkProducerThroughput(
+  bootstrap: string[],
+  topic: string,
+  workload: ProducerWorkload,
+): Promise<ProducerThroughput> {
+  const sluice = new Sluice({ bootstrap });
+  try {
+    await sluice.admin().createTopic({ topic, numPartitions: workload.partitions, replicationFactor: 1 });
+    const producer = sluice.producer({
+      acks: 1,
+      lingerMs: workload.lingerMs,
+      batchSizeBytes: workload.batchBytes,
+    });
+    const value = Buffer.alloc(workload.recordBytes, 'x');
+    await producer.send({ topic, value });
+    let errors = 0;
+    const onReport = (err: Error | null) => {
+      if (err) errors++;
+    };
+    const start = performance.now();
+    for (let i = 0; i < workload.records; i++) await producer.produce({ topic, value }, onReport);
+    await producer.flush();
+    const seconds = (performance.now() - start) / 1000;
+    if (errors > 0) throw new Error(`${errors} records failed`);
+    await producer.close();
+    return {
+      recordsPerSecond: workload.records / seconds,
+      bytesPerSecond: (workload.records * workload.recordBytes) / seconds,
+    };
+  } finally {
+    await sluice.close();
+  }
 }
 
 /**

@@ -5,7 +5,9 @@
 #   scripts/kafka-tool.sh kafka-topics --bootstrap-server 127.0.0.1:9093 --list
 #   scripts/kafka-tool.sh kafka.tools.ConsoleProducer --bootstrap-server ... --topic t
 # KAFKA_HEAP_OPTS overrides the heap (default -Xmx256m, -Xmx512m for the perf tools and the broker);
-# KAFKA_LOG4J_OPTS overrides the logging configuration (default: warnings on standard error).
+# KAFKA_JVM_PERFORMANCE_OPTS overrides the compiler and collector flags (as in Kafka's
+# kafka-run-class.sh; the benchmarks set Kafka's shipped defaults); KAFKA_LOG4J_OPTS overrides the
+# logging configuration (default: warnings on standard error).
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 <class|tool> [args...]" >&2; exit 2; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +37,8 @@ esac
 # Client tools live for seconds: the C1 compiler alone and the serial collector start them fastest.
 jit=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1)
 [ "$class" = kafka.Kafka ] && jit=(-XX:+UseG1GC)
+# shellcheck disable=SC2206 # a word list, as in Kafka's kafka-run-class.sh
+[ -n "${KAFKA_JVM_PERFORMANCE_OPTS:-}" ] && jit=(${KAFKA_JVM_PERFORMANCE_OPTS})
 # shellcheck disable=SC2086 # the *_OPTS variables are word lists, as in Kafka's kafka-run-class.sh
 exec java ${KAFKA_HEAP_OPTS:-$heap} "${jit[@]}" -Djava.awt.headless=true \
   ${KAFKA_LOG4J_OPTS:--Dlog4j.configuration=file:$repo/test/kafka-reference/tools-log4j.properties} \
