@@ -279,7 +279,7 @@ export class ConsumerGroup implements AsyncIterable<ConsumedRecord> {
         // No await from here to the wait below: an event between the checks and the wait would be lost.
         if (this.#closed || this.#membership.rejoinNeeded) continue;
         const wake = this.#wake.promise;
-        const chunk = this.#fetcher.drain();
+        const chunk = this.#fetcher.drain(signal);
         if (chunk) {
           if (chunk.records.length > 0) return chunk;
           if (this.#stillValid(chunk, chunk.fromOffset)) {

@@ -1,9 +1,11 @@
 // Fetching for the group's assignment (Kafka's Fetcher): one Fetch in flight per leader broker, for
-// every fetchable partition it leads that has nothing buffered; completed fetches wait in a buffer
-// holding at most one fetch result per partition (so at most max.partition.fetch.bytes per partition
-// and fetch.max.bytes per broker), and are drained in chunks of at most max.poll.records. Every
-// result carries the assignment epoch and the position it was fetched at, so one for a revoked
-// partition or a position the application has since moved (seek) is dropped, never handed out.
+// every fetchable partition it leads with room in its buffer; completed fetches wait in a buffer of at
+// most MAX_BUFFERED_FETCHES results per partition (so at most that many max.partition.fetch.bytes per
+// partition), and are drained in chunks of at most max.poll.records. The buffer is double: as soon as
+// the application starts on one result, the next is fetched from where it ends, so the application
+// rarely waits a round trip (Kafka pipelines its fetches the same way). Every result carries the
+// assignment epoch and the offset it was fetched at; one for a revoked partition, or one that does
+// not start where the application now is (a seek), is dropped, never handed out.
 import {
   ErrorCode,
   type FetchPartitionData__Output,
@@ -48,6 +50,15 @@ interface CompletedFetch {
   epoch: number;
 }
 
+/** Fetch results buffered per partition: the one being handed out and the next. */
+const MAX_BUFFERED_FETCHES = 2;
+
+/** Where the last chunk handed out of a partition ends, while the application works through it. */
+interface HandedOut {
+  nextOffset: number;
+  epoch: number;
+}
+
 export class Fetcher {
   readonly #pool: ConnectionPool;
   readonly #metadata: ClusterMetadata;
@@ -55,11 +66,14 @@ export class Fetcher {
   readonly #options: FetcherOptions;
   /** Leader address -> its fetch in flight. */
   readonly #inFlight = new Map<string, Promise<void>>();
-  /** At most one per partition (partitionKey). */
-  readonly #completed = new Map<string, CompletedFetch>();
+  /** Per partition (partitionKey), oldest first: at most MAX_BUFFERED_FETCHES, each starting where the one before ends. */
+  readonly #completed = new Map<string, CompletedFetch[]>();
+  /** Per partition, the last chunk handed out: the next fetch starts at its end. */
+  readonly #handedOut = new Map<string, HandedOut>();
   /** Errors to throw to the application (auto.offset.reset 'none' and non-retriable errors). */
   #failure: unknown;
   #backoffUntilMs = 0;
+  #sending: Promise<void> | undefined;
 
   constructor(
     pool: ConnectionPool,
@@ -76,26 +90,38 @@ export class Fetcher {
   /** Drops every buffered result (after a rebalance; in-flight ones are dropped by epoch). */
   clear(): void {
     this.#completed.clear();
+    this.#handedOut.clear();
   }
 
   /**
    * The next chunk of buffered records of a partition the application may still get, or undefined when
-   * nothing is buffered. Empty chunks move positions past records the application never sees.
+   * nothing is buffered. Empty chunks move positions past records the application never sees. Handing
+   * a chunk out starts the partition's next fetch (without waiting for it) when its buffer has room.
    */
-  drain(): FetchedChunk | undefined {
+  drain(signal: AbortSignal): FetchedChunk | undefined {
+    // The application asks for more: it is done with the chunk it had, wherever it left its position
+    // (at the chunk's end, or wherever it seeked), so fetches start from positions again.
+    this.#handedOut.clear();
     if (this.#failure !== undefined) {
       const failure = this.#failure;
       this.#failure = undefined;
       throw failure;
     }
-    for (const [key, fetch] of this.#completed) {
+    for (const [key, queue] of this.#completed) {
+      const fetch = queue[0];
+      if (fetch === undefined) {
+        this.#completed.delete(key);
+        continue;
+      }
       const position = this.#state.position(fetch.topic, fetch.partition);
       const stale =
         fetch.epoch !== this.#state.epoch ||
         position !== fetch.fetchOffset ||
         !this.#state.isAssigned(fetch.topic, fetch.partition);
       if (stale) {
+        // Everything queued behind it follows on from it: stale too.
         this.#completed.delete(key);
+        this.#handedOut.delete(key);
         continue;
       }
       if (this.#state.isPaused(fetch.topic, fetch.partition)) continue;
@@ -109,11 +135,36 @@ export class Fetcher {
         nextOffset: last ? fetch.nextOffset : (fetch.records[0]?.offset ?? fetch.nextOffset),
         epoch: fetch.epoch,
       };
-      if (last) this.#completed.delete(key);
+      if (last) queue.shift();
       else fetch.fetchOffset = chunk.nextOffset;
+      if (queue.length === 0) this.#completed.delete(key);
+      this.#handedOut.set(key, { nextOffset: chunk.nextOffset, epoch: chunk.epoch });
+      this.#prefetch(signal);
       return chunk;
     }
     return undefined;
+  }
+
+  /** Sends what can be sent now, in the background; a failure waits in #failure for drain(). */
+  #prefetch(signal: AbortSignal): void {
+    if (Date.now() < this.#backoffUntilMs || signal.aborted) return;
+    this.#send(signal).catch((err: unknown) => {
+      this.#failure ??= err;
+    });
+  }
+
+  /**
+   * Where the partition's next fetch starts: after what is buffered, else after the chunk the
+   * application is working through (until it asks for the next one), else at its position.
+   * Undefined when its buffer is full.
+   */
+  #nextFetchOffset(key: string, position: number): number | undefined {
+    const queue = this.#completed.get(key);
+    if (queue !== undefined && queue.length > 0) {
+      return queue.length >= MAX_BUFFERED_FETCHES ? undefined : queue[queue.length - 1]!.nextOffset;
+    }
+    const handedOut = this.#handedOut.get(key);
+    return handedOut !== undefined && handedOut.epoch === this.#state.epoch ? handedOut.nextOffset : position;
   }
 
   /**
@@ -128,10 +179,20 @@ export class Fetcher {
     return true;
   }
 
-  async #send(signal: AbortSignal): Promise<void> {
-    const wanted = this.#state
-      .fetchable()
-      .filter((p) => !this.#completed.has(partitionKey(p.topic, p.partition)));
+  /** One send at a time: a second caller (prefetch and poll alike) waits for the one under way. */
+  #send(signal: AbortSignal): Promise<void> {
+    this.#sending ??= this.#sendNow(signal).finally(() => {
+      this.#sending = undefined;
+    });
+    return this.#sending;
+  }
+
+  async #sendNow(signal: AbortSignal): Promise<void> {
+    const wanted: TopicPartitionOffset[] = [];
+    for (const p of this.#state.fetchable()) {
+      const offset = this.#nextFetchOffset(partitionKey(p.topic, p.partition), p.offset);
+      if (offset !== undefined) wanted.push({ ...p, offset });
+    }
     if (wanted.length === 0) return;
     const byLeader = new Map<string, Array<TopicPartitionOffset & { leaderEpoch: number }>>();
     for (const p of wanted) {
@@ -212,13 +273,17 @@ export class Fetcher {
 
   #complete(topic: string, data: FetchPartitionData__Output, fetchOffset: number, epoch: number): void {
     const partition = data.partition_index;
-    // The application moved on (seek, revocation) while the fetch was out: its answer is stale.
-    if (this.#state.position(topic, partition) !== fetchOffset) return;
+    const key = partitionKey(topic, partition);
+    const position = this.#state.position(topic, partition);
+    // The application moved on (seek, revocation) while the fetch was out, or the buffer changed: an
+    // answer that does not start where the partition's next fetch would is stale.
+    if (position === undefined || this.#nextFetchOffset(key, position) !== fetchOffset) return;
     switch (data.error_code) {
       case ErrorCode.NONE: {
         const decoded = decodeFetchedRecords(topic, partition, data.records, fetchOffset);
         if (decoded.records.length === 0 && decoded.nextOffset === fetchOffset) return;
-        this.#completed.set(partitionKey(topic, partition), {
+        const queue = this.#completed.get(key) ?? [];
+        queue.push({
           topic,
           partition,
           fetchOffset,
@@ -226,11 +291,13 @@ export class Fetcher {
           nextOffset: decoded.nextOffset,
           epoch,
         });
+        this.#completed.set(key, queue);
         return;
       }
       case ErrorCode.OFFSET_OUT_OF_RANGE:
-        // Found again by auto.offset.reset (or NoOffsetForPartition under 'none') before the next fetch.
-        this.#state.outOfRange(topic, partition);
+        // Found again by auto.offset.reset (or NoOffsetForPartition under 'none') before the next fetch;
+        // a fetch ahead of the application is only dropped: it asks again once it gets there.
+        if (position === fetchOffset) this.#state.outOfRange(topic, partition);
         return;
       default: {
         const err = kafkaError(data.error_code, data.error_message || undefined);
