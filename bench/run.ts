@@ -14,6 +14,7 @@ const BENCHMARKS = [
   'replication.ts',
   'kafka-listener.ts',
   'kafka-reference-producer.ts',
+  'kafka-reference-consumer.ts',
 ];
 
 const QUICK_SIZES: Record<string, string> = {
@@ -28,6 +29,7 @@ const QUICK_SIZES: Record<string, string> = {
   SLUICE_BENCH_LATENCY_SECONDS: '5',
   SLUICE_BENCH_KAFKA_BYTES: '32m',
   SLUICE_BENCH_REFERENCE_RECORDS: '200000',
+  SLUICE_BENCH_REFERENCE_CONSUME_BYTES: '32m',
 };
 
 const only = process.argv.slice(2);

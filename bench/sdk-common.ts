@@ -1,7 +1,8 @@
 // Shared by the SDK benchmarks: a 3-broker cluster on this machine (the dev-cluster harness), the
-// producer workload that sdk-producer.ts and kafka-reference-producer.ts time, and the physical
-// baseline every SDK figure is divided by: the same bytes through a loopback TCP socket between this
-// process and a child process, in the same chunk size, with nothing else done to them.
+// producer workload that sdk-producer.ts and kafka-reference-producer.ts time, the partition-consumer
+// read that sdk-consumer.ts and kafka-reference-consumer.ts time, and the physical baseline every SDK
+// figure is divided by: the same bytes through a loopback TCP socket between this process and a child
+// process, in the same chunk size, with nothing else done to them.
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -12,7 +13,7 @@ import { DevCluster } from '@sluice/client/dev-cluster';
 
 export async function benchCluster(
   brokers = 3,
-  options: { kafkaListener?: boolean } = {},
+  options: { kafkaListener?: boolean; brokerProperties?: Record<string, string> } = {},
 ): Promise<{ cluster: DevCluster; stop: () => Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   const cluster = await DevCluster.start({
@@ -21,6 +22,7 @@ export async function benchCluster(
     basePort: 0,
     brokers,
     kafkaListener: options.kafkaListener ?? false,
+    ...(options.brokerProperties ? { brokerProperties: options.brokerProperties } : {}),
   });
   return {
     cluster,
@@ -40,7 +42,8 @@ export interface ProducerWorkload {
   batchBytes: number;
 }
 
-export interface ProducerThroughput {
+/** A producer's or a consumer's pace. */
+export interface Throughput {
   recordsPerSecond: number;
   /** Bytes of values per second (keys are null, so these are the records' payload). */
   bytesPerSecond: number;
@@ -55,7 +58,7 @@ export async function sdkProducerThroughput(
   bootstrap: string[],
   topic: string,
   workload: ProducerWorkload,
-): Promise<ProducerThroughput> {
+): Promise<Throughput> {
   const sluice = new Sluice({ bootstrap });
   try {
     await sluice.admin().createTopic({ topic, numPartitions: workload.partitions, replicationFactor: 1 });
@@ -79,6 +82,52 @@ export async function sdkProducerThroughput(
     return {
       recordsPerSecond: workload.records / seconds,
       bytesPerSecond: (workload.records * workload.recordBytes) / seconds,
+    };
+  } finally {
+    await sluice.close();
+  }
+}
+
+export interface ConsumerRead extends Throughput {
+  /** Bytes of values read. */
+  valueBytes: number;
+  seconds: number;
+}
+
+/**
+ * Times one SDK partition consumer over gRPC reading the `records` of partition 0 of `topic` once, from
+ * offset 0, in fetches of up to maxPartitionFetchBytes: from the first fetch (metadata and connection
+ * included) until the last record is in hand.
+ */
+export async function sdkConsumerThroughput(
+  bootstrap: string[],
+  topic: string,
+  records: number,
+  maxPartitionFetchBytes: number,
+): Promise<ConsumerRead> {
+  const sluice = new Sluice({ bootstrap });
+  try {
+    const consumer = sluice.consumer({ topic, partition: 0, from: 'oldest', maxPartitionFetchBytes });
+    let read = 0;
+    let valueBytes = 0;
+    let seconds: number;
+    const start = performance.now();
+    try {
+      for await (const fetched of consumer.batches()) {
+        read += fetched.length;
+        for (const record of fetched) valueBytes += record.value?.length ?? 0;
+        if (read >= records) break;
+      }
+      seconds = (performance.now() - start) / 1000;
+    } finally {
+      consumer.close();
+    }
+    if (read !== records) throw new Error(`${topic}: the consumer read ${read} records, not ${records}`);
+    return {
+      recordsPerSecond: read / seconds,
+      bytesPerSecond: valueBytes / seconds,
+      valueBytes,
+      seconds,
     };
   } finally {
     await sluice.close();

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Sluice } from '@sluice/client';
 import { encodeRecordBatch, sluiceProto } from '@sluice/protocol';
 import { envSize, GiB } from './log-common.ts';
-import { benchCluster, loopbackBytesPerSecond, mb } from './sdk-common.ts';
+import { benchCluster, loopbackBytesPerSecond, mb, sdkConsumerThroughput } from './sdk-common.ts';
 
 const TOTAL_BYTES = envSize('SLUICE_BENCH_CONSUME_BYTES', GiB);
 const RECORD_BYTES = 100;
@@ -49,27 +49,18 @@ try {
   }
   raw.close();
   const records = batches * RECORDS_PER_BATCH;
-  const consumer = sluice.consumer({
-    topic: 'bench',
-    partition: 0,
-    from: 'oldest',
-    maxPartitionFetchBytes: FETCH_BYTES,
-  });
-  let read = 0;
-  let valueBytes = 0;
-  const start = performance.now();
-  for await (const fetched of consumer.batches()) {
-    read += fetched.length;
-    for (const record of fetched) valueBytes += record.value?.length ?? 0;
-    if (read >= records) break;
-  }
-  const seconds = (performance.now() - start) / 1000;
-  consumer.close();
+  // Throws unless it read every record: the figures below count all of them.
+  const { valueBytes, seconds } = await sdkConsumerThroughput(
+    cluster.bootstrap,
+    'bench',
+    records,
+    FETCH_BYTES,
+  );
   const logBytes = batches * batch.length;
   const baseline = await loopbackBytesPerSecond(logBytes, 1024 * 1024);
   console.log(
-    `consumer: ${read} records (${mb(logBytes)} MB of batches, ${mb(valueBytes)} MB of values) from offset 0: ` +
-      `${Math.round(read / seconds)} records/s, ${mb(logBytes / seconds)} MB/s of batches; ` +
+    `consumer: ${records} records (${mb(logBytes)} MB of batches, ${mb(valueBytes)} MB of values) from offset 0: ` +
+      `${Math.round(records / seconds)} records/s, ${mb(logBytes / seconds)} MB/s of batches; ` +
       `loopback socket ${mb(baseline)} MB/s; ratio ${(logBytes / seconds / baseline).toFixed(3)}`,
   );
 } finally {
