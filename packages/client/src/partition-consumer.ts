@@ -6,11 +6,12 @@
 // metadata; OFFSET_OUT_OF_RANGE follows auto.offset.reset.
 import {
   batchesIn,
-  decodeRecords,
   EARLIEST_TIMESTAMP,
   ErrorCode,
+  forEachRecord,
   KafkaError,
   LATEST_TIMESTAMP,
+  type RecordSink,
 } from '@sluice/protocol';
 import type { ConnectionPool } from './connection-pool.ts';
 import { ClientClosedError, InvalidClientConfigError, isRetriable, kafkaError } from './errors.ts';
@@ -246,13 +247,13 @@ export function decodeFetchedRecords(
   position: number,
 ): { records: ConsumedRecord[]; nextOffset: number } {
   const out: ConsumedRecord[] = [];
+  const sink: RecordSink = (offset, timestamp, key, value, headers) => {
+    // A batch may start before the position asked for: skip what was already returned.
+    if (offset >= position) out.push({ topic, partition, offset, timestamp, key, value, headers });
+  };
   let next = position;
   for (const { position: at, header } of batchesIn(records)) {
-    for (const record of decodeRecords(records, at)) {
-      // A batch may start before the position asked for: skip what was already returned.
-      if (record.offset < position) continue;
-      out.push({ topic, partition, ...record });
-    }
+    forEachRecord(records, at, sink);
     next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
   }
   return { records: out, nextOffset: next };

@@ -490,16 +490,25 @@ function checkCounts(header: RecordBatchHeader, recordsBytes: number, allowOffse
   }
 }
 
+/** Receives each decoded record's fields (key and value are views into the batch). */
+export type RecordSink = (
+  offset: number,
+  timestamp: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: RecordHeader[],
+) => void;
+
 /**
  * Walks the records of `section[0, end)` with every length checked against the bytes left: in the batch
- * for a record, in the record for its fields. With `out` null nothing is allocated per record; with an
- * array, decoded records are pushed to it (keys and values as views).
+ * for a record, in the record for its fields. With `out` null nothing is allocated per record; with a
+ * sink, each record's fields go to it (keys and values as views).
  */
 function walkRecords(
   section: Buffer,
   header: RecordBatchHeader,
   allowOffsetGaps: boolean,
-  out: DecodedRecord[] | null,
+  out: RecordSink | null,
 ): void {
   const end = section.length;
   const reader = new ByteReader(section, 0, end);
@@ -574,13 +583,13 @@ function walkRecords(
       );
     }
     if (out !== null) {
-      out.push({
-        offset: header.baseOffset + offsetDelta,
-        timestamp: logAppendTime ? header.maxTimestamp : header.firstTimestamp + timestampDelta,
+      out(
+        header.baseOffset + offsetDelta,
+        logAppendTime ? header.maxTimestamp : header.firstTimestamp + timestampDelta,
         key,
         value,
-        headers: headers!,
-      });
+        headers!,
+      );
     }
   }
   if (reader.pos !== end) {
@@ -656,6 +665,18 @@ export function validateRecordBatch(
  * outside first.
  */
 export function decodeRecords(buf: Buffer, position = 0): DecodedRecord[] {
+  const records: DecodedRecord[] = [];
+  forEachRecord(buf, position, (offset, timestamp, key, value, headers) => {
+    records.push({ offset, timestamp, key, value, headers });
+  });
+  return records;
+}
+
+/**
+ * decodeRecords without the record objects: each record's fields go to `sink`, in offset order, so a
+ * caller building objects of its own (a consumer's records) builds one per record, not two.
+ */
+export function forEachRecord(buf: Buffer, position: number, sink: RecordSink): void {
   const size = batchSizeAt(buf, position);
   if (size === null || size > buf.length - position) {
     throw corrupt(`truncated record batch at ${position}: ${buf.length - position} bytes present`);
@@ -667,9 +688,7 @@ export function decodeRecords(buf: Buffer, position = 0): DecodedRecord[] {
     header.attributes & COMPRESSION_CODEC_MASK,
   );
   checkCounts(header, section.length, true);
-  const records: DecodedRecord[] = [];
-  walkRecords(section, header, true, records);
-  return records;
+  walkRecords(section, header, true, sink);
 }
 
 // ---------------------------------------------------------------------------------------------------

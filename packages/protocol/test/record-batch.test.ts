@@ -18,6 +18,7 @@ import {
   decodeRecords,
   encodeRecordBatch,
   FIRST_TIMESTAMP_OFFSET,
+  forEachRecord,
   isControlBatch,
   isTransactionalBatch,
   LAST_OFFSET_DELTA_OFFSET,
@@ -300,6 +301,20 @@ describe('round trip', () => {
         });
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test('forEachRecord hands out the fields decodeRecords builds records of', () => {
+    fc.assert(
+      fc.property(recordsArb, fc.integer({ min: 0, max: 2 ** 40 }), (records, baseOffset) => {
+        const buf = encodeRecordBatch(records, { baseOffset, compression: 'gzip' });
+        const seen: unknown[] = [];
+        forEachRecord(buf, 0, (offset, timestamp, key, value, headers) => {
+          seen.push({ offset, timestamp, key, value, headers });
+        });
+        assert.deepEqual(seen, decodeRecords(buf));
+      }),
+      { numRuns: 100 },
     );
   });
 
