@@ -8,8 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { Sluice } from '@sluice/client';
 import { DevCluster } from '@sluice/client/dev-cluster';
+import { encodeRecordBatch, sluiceProto } from '@sluice/protocol';
+
+/** Records per batch when filling a partition: ~1 MiB batches of 100-byte records on disk. */
+const RECORDS_PER_FILL_BATCH = 8_000;
 
 export async function benchCluster(
   brokers = 3,
@@ -83,6 +88,66 @@ export async function sdkProducerThroughput(
       recordsPerSecond: workload.records / seconds,
       bytesPerSecond: (workload.records * workload.recordBytes) / seconds,
     };
+  } finally {
+    await sluice.close();
+  }
+}
+
+/** What fillPartition wrote: the records and the bytes of batches on disk. */
+export interface FilledPartition {
+  records: number;
+  logBytes: number;
+}
+
+/**
+ * Creates `topic` with one partition and fills it with at least `totalBytes` of `recordBytes`-byte
+ * values: one pre-encoded batch of RECORDS_PER_FILL_BATCH records appended over and over by plain gRPC
+ * Produce calls to the leader, 4 in flight (the broker assigns offsets; these bytes are what consumers
+ * read). Not part of any figure.
+ */
+export async function fillPartition(
+  cluster: DevCluster,
+  topic: string,
+  totalBytes: number,
+  recordBytes: number,
+): Promise<FilledPartition> {
+  const sluice = new Sluice({ bootstrap: cluster.bootstrap });
+  try {
+    await sluice.admin().createTopic({ topic, numPartitions: 1, replicationFactor: 1 });
+    const value = Buffer.alloc(recordBytes, 'x');
+    const batch = encodeRecordBatch(
+      Array.from({ length: RECORDS_PER_FILL_BATCH }, () => ({ key: null, value })),
+    );
+    const batches = Math.ceil(totalBytes / batch.length);
+    const [described] = await sluice.admin().describeTopics([topic]);
+    const leader = cluster.broker(described?.partitions[0]?.leader ?? 1).grpcAddress;
+    const Service = sluiceProto().sluice.v1.Sluice;
+    const raw = new Service(leader, grpc.credentials.createInsecure(), {
+      'grpc.max_send_message_length': 64 * 1024 * 1024,
+    });
+    const produceOnce = () =>
+      new Promise<void>((resolve, reject) => {
+        raw.Produce(
+          {
+            acks: 1,
+            timeout_ms: 30_000,
+            topics: [{ name: topic, partitions: [{ index: 0, records: batch }] }],
+          },
+          (err, response) => {
+            const code = response?.responses[0]?.partitions[0]?.error_code ?? -1;
+            if (err || code !== 0) reject(err ?? new Error(`produce error ${code}`));
+            else resolve();
+          },
+        );
+      });
+    try {
+      for (let b = 0; b < batches; b += 4) {
+        await Promise.all(Array.from({ length: Math.min(4, batches - b) }, produceOnce));
+      }
+    } finally {
+      raw.close();
+    }
+    return { records: batches * RECORDS_PER_FILL_BATCH, logBytes: batches * batch.length };
   } finally {
     await sluice.close();
   }
