@@ -96,18 +96,22 @@ export class ConsumerGroup implements AsyncIterable<ConsumedRecord> {
         if (!chunk) return;
         let cursor = chunk.fromOffset;
         let complete = true;
+        // One lookup and one clock read per record at most: this loop is the consumer's hot path.
+        const position = this.#state.cursor(chunk.topic, chunk.partition);
+        let nowMs = Date.now();
         for (const record of chunk.records) {
-          if (!this.#stillValid(chunk, cursor)) {
+          if (this.#lost || chunk.epoch !== this.#state.epoch || !position?.at(cursor)) {
             complete = false;
             break;
           }
           cursor = record.offset + 1;
-          this.#state.seek(chunk.topic, chunk.partition, cursor);
-          this.#membership.notePoll(true);
+          position.moveTo(cursor);
+          this.#membership.notePoll(true, nowMs);
           yield record;
-          this.#membership.notePoll(false);
+          nowMs = Date.now();
+          this.#membership.notePoll(false, nowMs);
           if (this.#closed) return;
-          this.#maybeAutoCommit();
+          this.#maybeAutoCommit(nowMs);
         }
         if (complete && this.#stillValid(chunk, cursor)) {
           this.#state.seek(chunk.topic, chunk.partition, chunk.nextOffset);
@@ -373,8 +377,8 @@ export class ConsumerGroup implements AsyncIterable<ConsumedRecord> {
       .sort();
   }
 
-  #maybeAutoCommit(): void {
-    if (!this.#options.enableAutoCommit || Date.now() < this.#nextAutoCommitMs) return;
+  #maybeAutoCommit(nowMs = Date.now()): void {
+    if (!this.#options.enableAutoCommit || nowMs < this.#nextAutoCommitMs) return;
     if (!this.#membership.generation || this.#lost) return;
     this.#nextAutoCommitMs = Date.now() + this.#options.autoCommitIntervalMs;
     const offsets = this.#state.uncommitted();

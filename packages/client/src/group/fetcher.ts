@@ -46,6 +46,8 @@ interface CompletedFetch {
   partition: number;
   fetchOffset: number;
   records: ConsumedRecord[];
+  /** How many of `records` were handed out already. */
+  handedOut: number;
   nextOffset: number;
   epoch: number;
 }
@@ -125,14 +127,16 @@ export class Fetcher {
         continue;
       }
       if (this.#state.isPaused(fetch.topic, fetch.partition)) continue;
-      const records = fetch.records.splice(0, this.#options.maxPollRecords);
-      const last = fetch.records.length === 0;
+      // Chunks are sliced from an index: taking them off the front would move the rest every time.
+      const records = fetch.records.slice(fetch.handedOut, fetch.handedOut + this.#options.maxPollRecords);
+      fetch.handedOut += records.length;
+      const last = fetch.handedOut >= fetch.records.length;
       const chunk: FetchedChunk = {
         topic: fetch.topic,
         partition: fetch.partition,
         fromOffset: fetch.fetchOffset,
         records,
-        nextOffset: last ? fetch.nextOffset : (fetch.records[0]?.offset ?? fetch.nextOffset),
+        nextOffset: last ? fetch.nextOffset : (fetch.records[fetch.handedOut]?.offset ?? fetch.nextOffset),
         epoch: fetch.epoch,
       };
       if (last) queue.shift();
@@ -288,6 +292,7 @@ export class Fetcher {
           partition,
           fetchOffset,
           records: decoded.records,
+          handedOut: 0,
           nextOffset: decoded.nextOffset,
           epoch,
         });

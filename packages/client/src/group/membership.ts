@@ -133,8 +133,8 @@ export class Membership {
   }
 
   /** The application stepped the iteration: the max.poll.interval.ms clock starts again. */
-  notePoll(busy: boolean): void {
-    this.#lastPollMs = Date.now();
+  notePoll(busy: boolean, nowMs = Date.now()): void {
+    this.#lastPollMs = nowMs;
     this.#applicationBusy = busy;
   }
 

@@ -16,6 +16,12 @@ interface PartitionState {
   committed: number | undefined;
 }
 
+/** See SubscriptionState.cursor. */
+export interface PartitionCursor {
+  at(offset: number): boolean;
+  moveTo(offset: number): void;
+}
+
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
 }
@@ -57,6 +63,24 @@ export class SubscriptionState {
 
   position(topic: string, partition: number): number | undefined {
     return this.#partitions.get(partitionKey(topic, partition))?.position;
+  }
+
+  /**
+   * A handle on one assigned partition for handing a chunk out record by record: `at(offset)` says the
+   * position is still `offset` (same assignment, not paused, not sought elsewhere) and `moveTo` moves
+   * it, each without a lookup. Undefined when the partition is not assigned.
+   */
+  cursor(topic: string, partition: number): PartitionCursor | undefined {
+    const state = this.#partitions.get(partitionKey(topic, partition));
+    if (!state) return undefined;
+    const epoch = this.#epoch;
+    return {
+      at: (offset) => this.#epoch === epoch && state.position === offset && !state.paused,
+      moveTo: (offset) => {
+        state.position = offset;
+        state.outOfRange = false;
+      },
+    };
   }
 
   /** Moves the position; returns false when the partition is not assigned. */
