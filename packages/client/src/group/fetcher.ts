@@ -123,7 +123,6 @@ export class Fetcher {
       if (stale) {
         // Everything queued behind it follows on from it: stale too.
         this.#completed.delete(key);
-        this.#handedOut.delete(key);
         continue;
       }
       if (this.#state.isPaused(fetch.topic, fetch.partition)) continue;
@@ -172,8 +171,8 @@ export class Fetcher {
   }
 
   /**
-   * Sends a Fetch to every leader without one in flight, for its fetchable partitions with nothing
-   * buffered; resolves when one completes. False, at once, when nothing is in flight (nothing to
+   * Sends a Fetch to every leader without one in flight, for its fetchable partitions with room in
+   * their buffer; resolves when one completes. False, at once, when nothing is in flight (nothing to
    * fetch, or backing off after an error): the caller waits before asking again.
    */
   async fetchSome(signal: AbortSignal): Promise<boolean> {
