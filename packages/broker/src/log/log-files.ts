@@ -14,6 +14,8 @@ export const TEMP_FILE_SUFFIX = '.tmp';
 export const CLEANED_FILE_SUFFIX = '.cleaned';
 /** A cleaned segment file ready to replace the original; a .log.swap found at load is swapped in. */
 export const SWAP_FILE_SUFFIX = '.swap';
+/** Producer state as of the offset in its name (Kafka's ProducerStateManager snapshot). */
+export const PRODUCER_SNAPSHOT_SUFFIX = '.snapshot';
 /** A partition directory renamed on deletion, then removed: <topic>-<partition>.<id>-delete. */
 export const DELETE_DIR_SUFFIX = '-delete';
 
@@ -27,6 +29,7 @@ export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 
 const OFFSET_DIGITS = 20;
 const SEGMENT_FILE_PATTERN = /^(\d{20})\.(log|index|timeindex)$/;
+const PRODUCER_SNAPSHOT_PATTERN = /^(\d{20})\.snapshot$/;
 const PARTITION_DIR_PATTERN = /^(.+)-(\d+)$/;
 
 /** 00000000000000000042 for 42. */
@@ -55,6 +58,17 @@ export function parseSegmentFileName(
   const baseOffset = Number(match[1]);
   if (!Number.isSafeInteger(baseOffset)) return null;
   return { baseOffset, kind: match[2] as 'log' | 'index' | 'timeindex' };
+}
+
+export function producerSnapshotPath(dir: string, offset: number): string {
+  return join(dir, offsetFileStem(offset) + PRODUCER_SNAPSHOT_SUFFIX);
+}
+
+/** The offset of a producer snapshot file name, or null for any other name. */
+export function parseProducerSnapshotFileName(name: string): number | null {
+  const match = PRODUCER_SNAPSHOT_PATTERN.exec(name);
+  const offset = match === null ? Number.NaN : Number(match[1]);
+  return Number.isSafeInteger(offset) ? offset : null;
 }
 
 export function partitionDirName(topic: string, partition: number): string {

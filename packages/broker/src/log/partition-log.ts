@@ -1,8 +1,9 @@
 // The log of one partition (Kafka's Log): an ordered list of segments of which the last is active, the
 // offsets that bound it (log start, log end, high watermark, recovery point), its leader-epoch cache,
-// the state of the idempotent producers writing to it, and every operation on it: append as leader (offsets assigned) or follower (offsets kept), read,
-// lookup by time, flush, truncation at either end, retention, recovery at load, and the hooks the log
-// cleaner swaps compacted segments in through (log-cleaner.ts).
+// the state of the idempotent producers writing to it, and every operation on it: append as leader
+// (offsets assigned) or follower (offsets kept), read, lookup by time, flush, truncation at either end,
+// retention, recovery at load, and the hooks the log cleaner swaps compacted segments in through
+// (log-cleaner.ts).
 //
 // Concurrency. Appends, truncation, retention and close go through one queue and run one at a time;
 // consecutive leader appends waiting in the queue are written together with one pwritev. Reads do
@@ -40,6 +41,7 @@ import { hasDeletePolicy, isCompacted, validateLogConfig } from './log-config.ts
 import {
   DELETED_FILE_SUFFIX,
   LEADER_EPOCH_CHECKPOINT_FILE,
+  parseProducerSnapshotFileName,
   parseSegmentFileName,
   TEMP_FILE_SUFFIX,
 } from './log-files.ts';
@@ -691,11 +693,6 @@ export class PartitionLog {
     return state;
   }
 
-  /**
-   * Starts a new active segment at `baseOffset` (Kafka's roll). The old one is sealed and flushed in
-   * the background, moving the recovery point to the new segment's base offset. An empty active
-   * segment is replaced rather than kept.
-   */
   get #snapshots(): ProducerSnapshots {
     if (this.#producerSnapshots === undefined) throw new Error('partition log: snapshots used before load');
     return this.#producerSnapshots;
@@ -709,6 +706,11 @@ export class PartitionLog {
     await this.#snapshots.write(offset, state.snapshotEntries());
   }
 
+  /**
+   * Starts a new active segment at `baseOffset` (Kafka's roll). The old one is sealed and flushed in
+   * the background, moving the recovery point to the new segment's base offset. An empty active
+   * segment is replaced rather than kept.
+   */
   async #roll(baseOffset: number): Promise<LogSegment> {
     const old = this.#active;
     const start = Math.max(baseOffset, this.#logEndOffset);
@@ -1125,11 +1127,14 @@ export class PartitionLog {
     const names = await readdir(this.dir);
     const logs: number[] = [];
     const indexFiles = new Map<number, string[]>();
+    const snapshotOffsets: number[] = [];
     for (const name of names) {
       if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith(TEMP_FILE_SUFFIX)) {
         await removeIfExists(join(this.dir, name));
         continue;
       }
+      const snapshotOffset = parseProducerSnapshotFileName(name);
+      if (snapshotOffset !== null) snapshotOffsets.push(snapshotOffset);
       const parsed = parseSegmentFileName(name);
       if (parsed === null) continue;
       if (parsed.kind === 'log') logs.push(parsed.baseOffset);
@@ -1197,7 +1202,7 @@ export class PartitionLog {
     this.#epochCache.truncateFromStart(logStartOffset);
     await this.#epochCache.persist(); // only writes when recovery or the cuts above changed it
     // A snapshot past the end describes records that recovery cut off: it must never be loaded.
-    this.#producerSnapshots = await ProducerSnapshots.open(this.dir, this.#logger);
+    this.#producerSnapshots = new ProducerSnapshots(this.dir, this.#logger, snapshotOffsets);
     await this.#producerSnapshots.deleteAbove(logEndOffset);
     this.#logger.debug(
       {

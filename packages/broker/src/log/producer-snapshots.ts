@@ -11,15 +11,12 @@
 //
 // A file that is short, of another version, or fails its CRC is corrupt: it is deleted and the next
 // older one is tried, down to none (then the whole log is scanned), as Kafka does.
-import { open, readdir, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readFile, rename } from 'node:fs/promises';
 import { crc32c, readInt64BE, writeInt64BE } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import { removeIfExists, syncDirectory } from './checkpoint-file.ts';
-import { offsetFileStem, TEMP_FILE_SUFFIX } from './log-files.ts';
+import { producerSnapshotPath, TEMP_FILE_SUFFIX } from './log-files.ts';
 
-export const PRODUCER_SNAPSHOT_SUFFIX = '.snapshot';
-const SNAPSHOT_FILE_PATTERN = /^(\d{20})\.snapshot$/;
 const SNAPSHOT_VERSION = 1;
 const CRC_OFFSET = 2;
 const ENTRIES_OFFSET = 6;
@@ -100,24 +97,11 @@ export class ProducerSnapshots {
   /** Offsets of the snapshot files present, ascending. */
   #offsets: number[];
 
-  private constructor(dir: string, logger: Logger, offsets: number[]) {
+  /** `offsets`: those of the snapshot files the log found in `dir` when it listed it at load. */
+  constructor(dir: string, logger: Logger, offsets: readonly number[]) {
     this.#dir = dir;
     this.#logger = logger;
-    this.#offsets = offsets;
-  }
-
-  static async open(dir: string, logger: Logger): Promise<ProducerSnapshots> {
-    const offsets: number[] = [];
-    for (const name of await readdir(dir)) {
-      const match = SNAPSHOT_FILE_PATTERN.exec(name);
-      const offset = match === null ? Number.NaN : Number(match[1]);
-      if (Number.isSafeInteger(offset)) offsets.push(offset);
-    }
-    return new ProducerSnapshots(
-      dir,
-      logger,
-      offsets.sort((a, b) => a - b),
-    );
+    this.#offsets = [...offsets].sort((a, b) => a - b);
   }
 
   get offsets(): readonly number[] {
@@ -125,7 +109,7 @@ export class ProducerSnapshots {
   }
 
   #path(offset: number): string {
-    return join(this.#dir, offsetFileStem(offset) + PRODUCER_SNAPSHOT_SUFFIX);
+    return producerSnapshotPath(this.#dir, offset);
   }
 
   /** The newest readable snapshot at or below `maxOffset`; corrupt ones on the way are deleted. */

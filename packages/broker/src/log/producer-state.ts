@@ -159,9 +159,4 @@ export class ProducerStateManager {
       ],
     });
   }
-
-  /** Forgets everything (the log was truncated or replaced); rebuild from the log next. */
-  clear(): void {
-    this.#producers.clear();
-  }
 }

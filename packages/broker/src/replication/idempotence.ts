@@ -1,8 +1,8 @@
 // The leader's side of the idempotent producer: every append of a batch from a producer id is first
 // checked against the partition's ProducerStateManager (log/producer-state.ts; the log owns it, keeps it
 // through every append and snapshots it), which drops duplicates of its last 5 batches (answering with
-// their original offsets) and refuses sequence gaps. Batches without a producer id
-// append as before, untouched.
+// their original offsets) and refuses sequence gaps. Batches without a producer id append as before,
+// untouched.
 import {
   NO_PRODUCER_ID,
   PRODUCER_ID_OFFSET,
