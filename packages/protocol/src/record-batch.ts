@@ -1,7 +1,7 @@
 // Kafka's RecordBatch v2 (magic 2): the one byte format a record keeps from producer to segment file to
-// follower to consumer. This module encodes a batch (sizes first, one allocation), validates one that
-// came off the wire or the disk (bounds, CRC-32C, record walk: nothing allocated per record, every
-// length bounded before use), decodes records as views into the batch, and stamps the fields the
+// follower to consumer. This module encodes a batch a record at a time (RecordBatchBuilder), validates
+// one that came off the wire or the disk (bounds, CRC-32C, record walk: nothing allocated per record,
+// every length bounded before use), decodes records as views into the batch, and stamps the fields the
 // broker owns (base offset, leader epoch, LogAppendTime) in place, without re-encoding.
 //
 //   baseOffset i64 | batchLength i32 | partitionLeaderEpoch i32 | magic i8 | crc u32 |

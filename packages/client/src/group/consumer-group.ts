@@ -380,7 +380,7 @@ export class ConsumerGroup implements AsyncIterable<ConsumedRecord> {
   #maybeAutoCommit(nowMs = Date.now()): void {
     if (!this.#options.enableAutoCommit || nowMs < this.#nextAutoCommitMs) return;
     if (!this.#membership.generation || this.#lost) return;
-    this.#nextAutoCommitMs = Date.now() + this.#options.autoCommitIntervalMs;
+    this.#nextAutoCommitMs = nowMs + this.#options.autoCommitIntervalMs;
     const offsets = this.#state.uncommitted();
     // A commit still in flight carries older positions; the next interval sends newer ones.
     if (offsets.length > 0 && this.#pendingCommits.size < MAX_PENDING_COMMITS) {
